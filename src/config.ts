@@ -1,0 +1,186 @@
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { SigningAlg } from './core/model.js';
+
+/** Every setting of Tessera, parsed and validated once at start-up, then frozen. Durations are seconds. */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string | null;
+  redisPrefix: string;
+  issuer: string;
+  audience: string;
+  accessTtl: number;
+  refreshTtl: number;
+  refreshAbsoluteTtl: number;
+  refreshReuseInterval: number;
+  sessionIdleTtl: number;
+  sessionAbsoluteTtl: number;
+  sessionRememberIdleTtl: number;
+  sessionRememberTtl: number;
+  signingAlg: SigningAlg;
+  hs256Secret: string | null;
+  trustProxy: string[];
+  allowedOrigins: string[];
+  passwordMinLength: number;
+  maxSessionsPerUser: number;
+  keySecret: string | null;
+  revocationMaxStaleness: number;
+  metricsToken: string | null;
+  feedSecret: string | null;
+  /** Cache verified access tokens by their exact string (off only to measure a cold verification). */
+  tokenCache: boolean;
+  /** Argon2id hashes allowed to run at once, and how many more may wait before 503. */
+  hashConcurrency: number;
+  hashQueue: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const SIGNING_ALGS: readonly SigningAlg[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
+
+/** Reads one variable through a parser; a bad value names the variable (API.md, "Running"). */
+function read<T>(env: Env, name: string, fallback: T, parse: (raw: string) => T): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  try {
+    return parse(raw.trim());
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message} (got ${JSON.stringify(raw)})`);
+  }
+}
+
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Error('expected a whole number');
+    const value = Number(raw);
+    if (value < min || value > max) throw new Error(`expected a number from ${min} to ${max}`);
+    return value;
+  };
+
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+
+function origin(raw: string): string {
+  const url = new URL(raw);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+  return url.origin;
+}
+
+function proxyAddress(raw: string): string {
+  const [address, bits] = raw.split('/');
+  if (address === undefined || isIP(address) === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
+    throw new Error(`"${raw}" is not an IP address or CIDR range`);
+  }
+  return raw;
+}
+
+function databaseUrl(raw: string): string {
+  if (raw.startsWith('sqlite:') || raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return raw;
+  throw new Error('expected sqlite:PATH or postgres://...');
+}
+
+function redisUrl(raw: string): string {
+  if (raw.startsWith('redis://') || raw.startsWith('rediss://')) return raw;
+  throw new Error('expected redis://...');
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
+
+function boolean(raw: string): boolean {
+  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
+  throw new Error('expected true or false');
+}
+
+const text = (raw: string): string => raw;
+
+/** Parses the environment into a frozen Config. Throws ConfigError naming the first bad variable. */
+export function parseConfig(env: Env): Readonly<Config> {
+  const host = read(env, 'TESSERA_HOST', '127.0.0.1', text);
+  const port = read(env, 'TESSERA_PORT', 8080, integer(0, 65535));
+  const issuer = read(env, 'TESSERA_ISSUER', `http://${host.includes(':') ? `[${host}]` : host}:${port}`, (raw) => {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL');
+    return raw.replace(/\/$/, '');
+  });
+  const signingAlg = read(env, 'TESSERA_SIGNING_ALG', 'EdDSA' as SigningAlg, oneOf(SIGNING_ALGS));
+  const hs256Secret = read<string | null>(env, 'TESSERA_HS256_SECRET', null, (raw) => {
+    // RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+    if (Buffer.byteLength(raw) < 32) throw new Error('must be at least 32 bytes');
+    return raw;
+  });
+  if (signingAlg === 'HS256' && hs256Secret === null) {
+    throw new ConfigError('TESSERA_HS256_SECRET: required when TESSERA_SIGNING_ALG is HS256 (at least 32 bytes)');
+  }
+  const accessTtl = read(env, 'TESSERA_ACCESS_TTL', 900, integer(10, 86_400));
+  const refreshTtl = read(env, 'TESSERA_REFRESH_TTL', 2_592_000, integer(60));
+  const refreshAbsoluteTtl = read(env, 'TESSERA_REFRESH_ABSOLUTE_TTL', 7_776_000, integer(60));
+  const sessionIdleTtl = read(env, 'TESSERA_SESSION_IDLE_TTL', 1800, integer(60));
+  const sessionAbsoluteTtl = read(env, 'TESSERA_SESSION_ABSOLUTE_TTL', 43_200, integer(60));
+  const sessionRememberIdleTtl = read(env, 'TESSERA_SESSION_REMEMBER_IDLE_TTL', 604_800, integer(60));
+  const sessionRememberTtl = read(env, 'TESSERA_SESSION_REMEMBER_TTL', 2_592_000, integer(60));
+
+  const config: Config = {
+    host,
+    port,
+    databaseUrl: read(env, 'TESSERA_DATABASE_URL', 'sqlite:./data/tessera.db', databaseUrl),
+    redisUrl: read<string | null>(env, 'TESSERA_REDIS_URL', null, redisUrl),
+    redisPrefix: read(env, 'TESSERA_REDIS_PREFIX', 'tessera:', text),
+    issuer,
+    audience: read(env, 'TESSERA_AUDIENCE', 'tessera', text),
+    accessTtl,
+    refreshTtl: Math.min(refreshTtl, refreshAbsoluteTtl),
+    refreshAbsoluteTtl,
+    refreshReuseInterval: read(env, 'TESSERA_REFRESH_REUSE_INTERVAL', 10, integer(0, 300)),
+    sessionIdleTtl: Math.min(sessionIdleTtl, sessionAbsoluteTtl),
+    sessionAbsoluteTtl,
+    sessionRememberIdleTtl: Math.min(sessionRememberIdleTtl, sessionRememberTtl),
+    sessionRememberTtl,
+    signingAlg,
+    hs256Secret,
+    trustProxy: read(env, 'TESSERA_TRUST_PROXY', [] as string[], (raw) => list(raw).map(proxyAddress)),
+    allowedOrigins: read(env, 'TESSERA_ALLOWED_ORIGINS', [new URL(issuer).origin], (raw) => list(raw).map(origin)),
+    passwordMinLength: read(env, 'TESSERA_PASSWORD_MIN_LENGTH', 15, integer(8, 256)),
+    maxSessionsPerUser: read(env, 'TESSERA_MAX_SESSIONS_PER_USER', 50, integer(1, 10_000)),
+    keySecret: read<string | null>(env, 'TESSERA_KEY_SECRET', null, (raw) => {
+      if (Buffer.byteLength(raw) < 16) throw new Error('must be at least 16 bytes');
+      return raw;
+    }),
+    revocationMaxStaleness: read(env, 'TESSERA_REVOCATION_MAX_STALENESS', 10, integer(2, 3600)),
+    metricsToken: read<string | null>(env, 'TESSERA_METRICS_TOKEN', null, text),
+    feedSecret: read<string | null>(env, 'TESSERA_FEED_SECRET', null, (raw) => {
+      if (Buffer.byteLength(raw) < 16) throw new Error('must be at least 16 bytes');
+      return raw;
+    }),
+    tokenCache: read(env, 'TESSERA_TOKEN_CACHE', true, boolean),
+    hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', 4, integer(1, 256)),
+    hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),
+    logLevel: read(env, 'TESSERA_LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * The only reader of process.env. Loads `.env` from the working directory when there is one
+ * (variables already set win), then parses.
+ */
+export function loadConfig(overrides: Env = {}): Readonly<Config> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig({ ...process.env, ...overrides });
+}

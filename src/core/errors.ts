@@ -1,0 +1,63 @@
+/** Every stable, machine-readable code that Tessera answers with. HTTP maps each to a status in one table. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'header_too_large'
+  | 'internal_error'
+  | 'unavailable'
+  | 'username_taken'
+  | 'rate_limited'
+  | 'invalid_credentials'
+  | 'unauthenticated'
+  | 'session_expired'
+  | 'session_revoked'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'invalid_token'
+  | 'refresh_token_reused'
+  | 'csrf_failed'
+  | 'forbidden';
+
+/** One problem with one input field, as in `errors[]` of a problem document. */
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface AuthErrorOptions {
+  detail?: string;
+  errors?: FieldError[];
+  /** Seconds until a retry can succeed (429, 503). */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+/** The one error class of Tessera: a command that cannot finish throws it with a stable `code`. */
+export class AuthError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, options: AuthErrorOptions = {}) {
+    super(options.detail ?? code, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuthError';
+    this.code = code;
+    this.detail = options.detail;
+    this.errors = options.errors;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** A store could not answer: never a pass, always 503 (DESIGN.md, "Failure"). */
+export function storeUnavailable(what: string, cause?: unknown): AuthError {
+  return new AuthError('unavailable', { detail: `${what} is unreachable`, retryAfter: 1, cause });
+}
+
+export function isAuthError(error: unknown, code?: ErrorCode): error is AuthError {
+  return error instanceof AuthError && (code === undefined || error.code === code);
+}

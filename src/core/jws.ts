@@ -1,0 +1,124 @@
+import { type KeyObject, createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify } from 'node:crypto';
+import { decodeBase64url } from './crypto.js';
+import type { SigningAlg } from './model.js';
+
+/**
+ * The strict compact-JWS layer (RFC 7515 §7.1). jose accepts non-canonical base64url, so this
+ * structural check is ours (STYLE.md, habit 9); signatures go through node:crypto with keys imported
+ * once.
+ */
+
+export const JWS_ALGS: readonly SigningAlg[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
+
+/** A key pinned to one algorithm (RFC 8725 §3.1): a token naming another `alg` is refused. */
+export interface VerifyKey {
+  kid: string;
+  alg: SigningAlg;
+  key: KeyObject;
+}
+
+export interface JwsHeader {
+  alg: string;
+  kid?: string;
+  typ?: string;
+  [member: string]: unknown;
+}
+
+export interface CompactJws {
+  header: JwsHeader;
+  payload: Buffer;
+  /** ASCII(BASE64URL(header) || '.' || BASE64URL(payload)). */
+  signingInput: string;
+  signature: Buffer;
+}
+
+/** Header members that would make us trust or fetch a key named by the token itself (RFC 8725 §3.10). */
+const KEY_BEARING_MEMBERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'];
+
+export const MAX_TOKEN_LENGTH = 8192;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function parseHeader(bytes: Buffer): JwsHeader | null {
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObject(header) || typeof header.alg !== 'string') return null;
+  if (header.kid !== undefined && typeof header.kid !== 'string') return null;
+  if (header.typ !== undefined && typeof header.typ !== 'string') return null;
+  // RFC 7515 §4.1.11: we understand no extension, so any `crit` is refused (this also refuses b64).
+  if ('crit' in header) return null;
+  if (KEY_BEARING_MEMBERS.some((member) => member in header)) return null;
+  return header as JwsHeader;
+}
+
+/**
+ * Parses a compact JWS: exactly three parts, each canonical base64url (no padding, no `+/`, no
+ * whitespace, no stray bits), a JSON-object header with a string `alg`. JSON serialisation, JWE (five
+ * parts) and oversized input are null. The payload may be empty; the signature may not.
+ */
+export function parseCompactJws(token: string, maxLength = MAX_TOKEN_LENGTH): CompactJws | null {
+  if (token.length > maxLength) return null;
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) return null;
+  const headerBytes = decodeBase64url(token.slice(0, first));
+  const payload = decodeBase64url(token.slice(first + 1, second));
+  const signature = decodeBase64url(token.slice(second + 1));
+  if (!headerBytes || !payload || !signature || signature.length === 0) return null;
+  const header = parseHeader(headerBytes);
+  if (!header) return null;
+  return { header, payload, signingInput: token.slice(0, second), signature };
+}
+
+/** Checks one signature with a key pinned to `key.alg`. Never throws. */
+export function verifySignature(jws: CompactJws, key: VerifyKey): boolean {
+  if (jws.header.alg !== key.alg) return false;
+  const data = Buffer.from(jws.signingInput, 'ascii');
+  const sig = jws.signature;
+  try {
+    switch (key.alg) {
+      case 'EdDSA':
+        return sig.length === 64 && verify(null, data, key.key, sig);
+      case 'ES256':
+        // RFC 7518 §3.4: R || S, 32 bytes each; DER and other lengths are refused.
+        return sig.length === 64 && verify('sha256', data, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig);
+      case 'RS256': {
+        const modulusBytes = Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+        return sig.length === modulusBytes && verify('sha256', data, key.key, sig);
+      }
+      case 'HS256': {
+        const mac = createHmac('sha256', key.key).update(data).digest();
+        return sig.length === mac.length && timingSafeEqual(sig, mac);
+      }
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The public (or, for HS256, secret) KeyObject of a JWK, checked against the algorithm it is pinned to. */
+export function importVerifyKey(jwk: Record<string, unknown>, alg: SigningAlg, kid: string): VerifyKey | null {
+  if (jwk.alg !== undefined && jwk.alg !== alg) return null;
+  // RFC 7517 §4.2-4.3: a key meant for encryption, or not for verification, never verifies.
+  if (jwk.use !== undefined && jwk.use !== 'sig') return null;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return null;
+  const expected = { EdDSA: ['OKP', 'Ed25519'], ES256: ['EC', 'P-256'], RS256: ['RSA', undefined], HS256: ['oct', undefined] }[alg];
+  if (jwk.kty !== expected[0] || (expected[1] !== undefined && jwk.crv !== expected[1])) return null;
+  try {
+    if (alg === 'HS256') {
+      const secret = typeof jwk.k === 'string' ? decodeBase64url(jwk.k) : null;
+      return secret && secret.length >= 32 ? { kid, alg, key: createSecretKey(secret) } : null;
+    }
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = jwk;
+    const key = createPublicKey({ key: publicPart as import('node:crypto').JsonWebKey, format: 'jwk' });
+    if (alg === 'RS256' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return null;
+    return { kid, alg, key };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,153 @@
+import { type KeyObject, createPrivateKey, createSecretKey } from 'node:crypto';
+import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { Clock } from './clock.js';
+import { hmac, randomToken, sha256 } from './crypto.js';
+import { AuthError } from './errors.js';
+import { type VerifyKey, importVerifyKey } from './jws.js';
+import type { SigningAlg, StoredKey } from './model.js';
+import type { KeyStore } from './ports.js';
+import { isSealed, open, seal } from './sealing.js';
+
+export interface KeyringOptions {
+  alg: SigningAlg;
+  /** The HS256 key; HS256 keys are configured, never generated or published. */
+  hs256Secret: string | null;
+  /** When set, private keys and the server secret are stored sealed with it. */
+  keySecret: string | null;
+  /** How long a retired key stays for verification: the longest access token plus the leeway. */
+  retainMs: number;
+  clock: Clock;
+}
+
+interface SigningKey {
+  kid: string;
+  alg: SigningAlg;
+  key: KeyObject;
+}
+
+/**
+ * The signing keys and the server secret. The newest key signs; retired keys stay in the JWKS until
+ * every token they signed has expired (DESIGN.md, "Signing").
+ */
+export class Keyring {
+  readonly #store: KeyStore;
+  readonly #options: KeyringOptions;
+  #signing: SigningKey | null = null;
+  #verify = new Map<string, VerifyKey>();
+  #jwks: JWK[] = [];
+  #serverSecret: Buffer = Buffer.alloc(0);
+
+  private constructor(store: KeyStore, options: KeyringOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Loads the keys, making the first one (and the server secret) on first start. */
+  static async open(store: KeyStore, options: KeyringOptions): Promise<Keyring> {
+    const keyring = new Keyring(store, options);
+    const secret = await store.ensureSecret('server', keyring.#sealIfConfigured(randomToken(32)));
+    keyring.#serverSecret = Buffer.from(keyring.#unseal(secret), 'base64url');
+    await keyring.reload();
+    if (options.alg !== 'HS256' && keyring.#signing?.alg !== options.alg) await keyring.rotate();
+    return keyring;
+  }
+
+  /** Re-reads the store, so that a rotation made elsewhere (another instance, the CLI) is seen. */
+  async reload(): Promise<void> {
+    const now = this.#options.clock.now();
+    const stored = (await this.#store.listKeys()).filter(
+      (key) => key.retiredAt === null || key.retiredAt + this.#options.retainMs > now,
+    );
+    const verify = new Map<string, VerifyKey>();
+    const jwks: JWK[] = [];
+    let signing: SigningKey | null = null;
+    for (const key of stored) {
+      if (key.publicJwk === null) continue;
+      const jwk = JSON.parse(key.publicJwk) as JWK;
+      const imported = importVerifyKey(jwk as Record<string, unknown>, key.alg, key.kid);
+      if (!imported) continue;
+      verify.set(key.kid, imported);
+      jwks.push({ ...jwk, kid: key.kid, alg: key.alg, use: 'sig' });
+      if (key.retiredAt === null && signing === null) {
+        const privateJwk = JSON.parse(this.#unseal(key.privateJwk)) as import('node:crypto').JsonWebKey;
+        signing = { kid: key.kid, alg: key.alg, key: createPrivateKey({ key: privateJwk, format: 'jwk' }) };
+      }
+    }
+    if (this.#options.alg === 'HS256') {
+      const secret = Buffer.from(this.#options.hs256Secret ?? '');
+      const kid = `hs256-${sha256(secret).toString('base64url').slice(0, 16)}`;
+      const key = createSecretKey(secret);
+      signing = { kid, alg: 'HS256', key };
+      verify.set(kid, { kid, alg: 'HS256', key });
+    }
+    this.#signing = signing;
+    this.#verify = verify;
+    this.#jwks = jwks;
+  }
+
+  /** Makes a new key that signs from now on, retires the others, and drops those past retention. */
+  async rotate(): Promise<StoredKey> {
+    if (this.#options.alg === 'HS256') {
+      throw new AuthError('validation_failed', { detail: 'HS256 keys come from TESSERA_HS256_SECRET; change it to rotate' });
+    }
+    const now = this.#options.clock.now();
+    const stored = await this.#generate(this.#options.alg, now);
+    await this.#store.insertKey(stored);
+    await this.#store.retireKeysExcept(stored.kid, now);
+    for (const key of await this.#store.listKeys()) {
+      if (key.retiredAt !== null && key.retiredAt + this.#options.retainMs <= now) await this.#store.deleteKey(key.kid);
+    }
+    await this.reload();
+    return stored;
+  }
+
+  async #generate(alg: Exclude<SigningAlg, 'HS256'>, now: number): Promise<StoredKey> {
+    const { publicKey, privateKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
+    const kid = randomToken(12);
+    return {
+      kid,
+      alg,
+      publicJwk: JSON.stringify(await exportJWK(publicKey)),
+      privateJwk: this.#sealIfConfigured(JSON.stringify(await exportJWK(privateKey))),
+      createdAt: now,
+      retiredAt: null,
+    };
+  }
+
+  /** The key with that id, pinned to its algorithm; undefined when unknown or expired. */
+  get(kid: string): VerifyKey | undefined {
+    return this.#verify.get(kid);
+  }
+
+  /** The public keys for `/.well-known/jwks.json`: no private member, never a symmetric key. */
+  jwks(): { keys: JWK[] } {
+    return { keys: this.#jwks };
+  }
+
+  async sign(claims: Record<string, unknown>): Promise<string> {
+    const signing = this.#signing;
+    if (!signing) throw new AuthError('unavailable', { detail: 'no signing key is loaded' });
+    return new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: 'at+jwt', kid: signing.kid }).sign(signing.key);
+  }
+
+  /** A value derived from the server secret for one purpose (CSRF tokens, refresh successors). */
+  derive(purpose: string): Buffer {
+    return hmac(this.#serverSecret, purpose);
+  }
+
+  #sealIfConfigured(value: string): string {
+    return this.#options.keySecret === null ? value : seal(value, this.#options.keySecret);
+  }
+
+  #unseal(stored: string): string {
+    if (!isSealed(stored)) return stored;
+    if (this.#options.keySecret === null) {
+      throw new Error('the stored keys are encrypted: set TESSERA_KEY_SECRET to the secret they were stored with');
+    }
+    try {
+      return open(stored, this.#options.keySecret);
+    } catch {
+      throw new Error('TESSERA_KEY_SECRET does not open the stored keys');
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/** The domain records that the ports store. Times are epoch milliseconds unless a name says seconds. */
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
+
+/** Lower roles come first: a change to a lower index is a demotion. */
+export const roleRank = (role: Role): number => ROLES.indexOf(role);
+
+export interface User {
+  /** UUIDv7, so that ids sort by creation time. */
+  id: string;
+  /** As registered, after NFKC. */
+  username: string;
+  /** NFKC then `toLowerCase()`: the unique key (API.md, "Registration"). */
+  usernameKey: string;
+  role: Role;
+  disabled: boolean;
+  /** Argon2id PHC string. */
+  passwordHash: string;
+  createdAt: number;
+  /** Epoch seconds: access tokens with an earlier `iat` are dead. 0 when never set. */
+  tokensNotBefore: number;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string;
+}
+
+/** What both kinds of credential record share: a public id, an owner, an end, a tombstone. */
+interface CredentialRecord extends ClientInfo {
+  /** Public handle, base64url of at least 128 random bits. */
+  id: string;
+  userId: string;
+  createdAt: number;
+  /** Absolute end. */
+  expiresAt: number;
+  revokedAt: number | null;
+  revokeReason: string | null;
+}
+
+export interface Session extends CredentialRecord {
+  /** SHA-256 of the secret half of the cookie value. */
+  secretHash: Buffer;
+  /** Last recorded use; recorded lazily, so the idle end may come early, never late. */
+  lastSeenAt: number;
+  idleTimeoutMs: number;
+  remember: boolean;
+}
+
+export type Transport = 'body' | 'cookie';
+
+export interface TokenFamily extends CredentialRecord {
+  /** Rotation count: the current refresh token is generation `generation`. */
+  generation: number;
+  /** SHA-256 of the current refresh token's secret. */
+  secretHash: Buffer;
+  /** When the current generation was issued (the start of the reuse interval and of the idle window). */
+  rotatedAt: number;
+  idleTimeoutMs: number;
+  transport: Transport;
+}
+
+export const sessionIdleEnd = (s: Session): number => s.lastSeenAt + s.idleTimeoutMs;
+export const familyIdleEnd = (f: TokenFamily): number => f.rotatedAt + f.idleTimeoutMs;
+
+/** The moment after which a record serves only to name its end; it is purged a day later. */
+export const sessionEnd = (s: Session): number => s.revokedAt ?? Math.min(s.expiresAt, sessionIdleEnd(s));
+export const familyEnd = (f: TokenFamily): number => f.revokedAt ?? Math.min(f.expiresAt, familyIdleEnd(f));
+
+export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
+
+export interface StoredKey {
+  kid: string;
+  alg: SigningAlg;
+  /** Public JWK as JSON; for HS256, null (the key is the configured secret). */
+  publicJwk: string | null;
+  /** Private JWK as JSON, or `enc:v1:...` when encrypted with TESSERA_KEY_SECRET. */
+  privateJwk: string;
+  createdAt: number;
+  /** When a newer key took over signing; null while this key signs. */
+  retiredAt: number | null;
+}
+
+/**
+ * What the revocation feed carries. Consumers apply events idempotently, so a replay or a duplicate
+ * delivery is harmless.
+ */
+export type RevocationEvent =
+  /** One session or token family is dead: its `sid` is denied and its cached session evicted. */
+  | { type: 'credential'; sid: string; userId: string; at: number }
+  /**
+   * The user record changed (role, disabled). With `notBefore` (epoch seconds), every access token
+   * issued earlier is dead as well.
+   */
+  | { type: 'user'; userId: string; at: number; notBefore: number | null };
+
+export interface FeedMessage {
+  /** Opaque position in the feed: resume after it. */
+  cursor: string;
+  event: RevocationEvent;
+}
+
+export const AUDIT_EVENTS = [
+  'register',
+  'login_success',
+  'login_failure',
+  'login_throttled',
+  'logout',
+  'session_revoked',
+  'family_revoked',
+  'user_revoked',
+  'refresh_reuse_detected',
+  'password_changed',
+  'role_changed',
+  'user_disabled',
+  'user_enabled',
+  'key_rotated',
+] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+export interface AuditEntry {
+  at: number;
+  event: AuditEvent;
+  userId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  reason: string | null;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  seq: number;
+  /** SHA-256 over the previous entry's hash and this entry (hex). */
+  hash: string;
+}

@@ -1,0 +1,166 @@
+import type {
+  AuditEntry,
+  FeedMessage,
+  RevocationEvent,
+  Role,
+  Session,
+  StoredAuditEntry,
+  StoredKey,
+  TokenFamily,
+  User,
+} from './model.js';
+
+/**
+ * The interfaces that adapters implement (memory, sqlite, postgres, redis). Every method may reject
+ * when its store is unreachable; the core turns that into 503, never into access.
+ * Every adapter of a port passes that port's suite in test/contracts/.
+ */
+
+export interface UserPatch {
+  role?: Role;
+  disabled?: boolean;
+  tokensNotBefore?: number;
+  passwordHash?: string;
+}
+
+export interface UserStore {
+  /** Inserts a user. Throws AuthError `username_taken` when `usernameKey` exists: one atomic insert. */
+  createUser(user: User): Promise<void>;
+  /** null when no user has that key. */
+  findUserByKey(usernameKey: string): Promise<User | null>;
+  /** null when no user has that id. */
+  findUserById(id: string): Promise<User | null>;
+  /** Applies the patch and returns the user as it now is; null when no user has that id. */
+  updateUser(id: string, patch: UserPatch): Promise<User | null>;
+  /** Users ordered by id (so by creation), after the id `after` when given. */
+  listUsers(options: { limit: number; after?: string }): Promise<User[]>;
+}
+
+export interface SessionStore {
+  /**
+   * Inserts `session`, then revokes (reason `evicted`) the owner's oldest live sessions beyond `cap`.
+   * Atomic per user: concurrent logins never leave more than `cap` live. Returns the evicted ids.
+   */
+  createSession(session: Session, cap: number, now: number): Promise<string[]>;
+  /** The record, live, expired or revoked, while it is retained; null when unknown or purged. */
+  getSession(id: string): Promise<Session | null>;
+  /** Records use: sets `lastSeenAt` when the session is not revoked. */
+  touchSession(id: string, lastSeenAt: number): Promise<void>;
+  /** Tombstones the session. Returns it as it was when it was not yet revoked, else null. */
+  revokeSession(id: string, reason: string, now: number): Promise<Session | null>;
+  /** The user's sessions that are neither revoked nor past an end at `now`, oldest first. */
+  listSessions(userId: string, now: number): Promise<Session[]>;
+  /** Deletes records whose end is before `before`. Returns how many went. */
+  purgeSessions(before: number): Promise<number>;
+}
+
+export interface FamilyStore {
+  /** As `createSession`, for token families and their own cap. */
+  createFamily(family: TokenFamily, cap: number, now: number): Promise<string[]>;
+  /** The record while retained, whatever its state; null when unknown or purged. */
+  getFamily(id: string): Promise<TokenFamily | null>;
+  /**
+   * Moves the family from generation `from` to `from + 1`, storing `secretHash` and `rotatedAt = now`,
+   * only if it is still at `from` and not revoked: one conditional update, so exactly one of several
+   * concurrent rotations wins. Returns the new record, or null when it lost (or the family is dead).
+   */
+  rotateFamily(id: string, from: number, secretHash: Buffer, now: number): Promise<TokenFamily | null>;
+  /** Tombstones the family. Returns it as it was when it was not yet revoked, else null. */
+  revokeFamily(id: string, reason: string, now: number): Promise<TokenFamily | null>;
+  /** The user's live families at `now`, oldest first. */
+  listFamilies(userId: string, now: number): Promise<TokenFamily[]>;
+  /** Deletes records whose end is before `before`. */
+  purgeFamilies(before: number): Promise<number>;
+}
+
+export interface KeyStore {
+  /** Every stored signing key, newest first. */
+  listKeys(): Promise<StoredKey[]>;
+  insertKey(key: StoredKey): Promise<void>;
+  /** Sets `retiredAt` on every key that has none, except `keepKid`. */
+  retireKeysExcept(keepKid: string, at: number): Promise<void>;
+  deleteKey(kid: string): Promise<void>;
+  /**
+   * Stores `value` under `name` unless a value is there already; returns the stored value. Instances
+   * racing at first start thus agree on one server secret.
+   */
+  ensureSecret(name: string, value: string): Promise<string>;
+}
+
+export interface LimitState {
+  /** Hits in the current window. */
+  count: number;
+  windowStart: number;
+  lastAt: number;
+}
+
+export interface Limiter {
+  /**
+   * Counts one hit on `key`, atomically. A fixed window of `windowMs` starts at the first hit; a hit
+   * after it ends starts a new one. Returns the state after the hit.
+   */
+  hit(key: string, windowMs: number, now: number): Promise<LimitState>;
+  /** The state of the key's current window, or null when there is none at `now`. */
+  peek(key: string, now: number): Promise<LimitState | null>;
+  reset(key: string): Promise<void>;
+}
+
+export interface AuditLog {
+  /**
+   * Appends one entry, chained to the previous one by hash (see core/audit.ts): appends are
+   * serialised, so the chain never forks.
+   */
+  append(entry: AuditEntry): Promise<void>;
+  /** Entries with `seq > after`, in order, at most `limit`. */
+  read(after: number, limit: number): Promise<StoredAuditEntry[]>;
+  /** The last `limit` entries, oldest first. */
+  tail(limit: number): Promise<StoredAuditEntry[]>;
+}
+
+export interface FeedListener {
+  onEvent(message: FeedMessage): void;
+  /** The feed proved alive at `at` (a heartbeat, or a successful poll). */
+  onHeartbeat(at: number): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export type FeedStart = { cursor: string } | { sinceTime: number };
+
+export interface EventBus {
+  /**
+   * Stores the event durably, then delivers it to this process's listeners, then resolves. Rejects
+   * when it cannot be stored: a revocation is never accepted and then lost.
+   */
+  publish(event: RevocationEvent): Promise<void>;
+  /**
+   * Delivers every event from `start` on (a replay), then new ones as they come, in order. Calls
+   * `onHeartbeat` at least every second while the feed is reachable.
+   */
+  subscribe(listener: FeedListener, start: FeedStart): Subscription;
+}
+
+export interface PasswordHasher {
+  /** A PHC string. May reject with AuthError `unavailable` when hashing capacity is exhausted. */
+  hash(password: string): Promise<string>;
+  /** Constant work for a given hash; false for a malformed hash. */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when the hash was made with other parameters than the current ones. */
+  needsRehash(hash: string): boolean;
+}
+
+/** Everything the core needs from outside, bundled so that one factory per deployment builds it. */
+export interface Stores {
+  users: UserStore;
+  sessions: SessionStore;
+  families: FamilyStore;
+  keys: KeyStore;
+  limiter: Limiter;
+  audit: AuditLog;
+  bus: EventBus;
+  /** True when every store answers; for /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { MINUTE } from './clock.js';
+import { decodeBase64url, digestsEqual, parseCredential, randomToken, sha256 } from './crypto.js';
+import { AuthError } from './errors.js';
+import type { Keyring } from './keyring.js';
+import { LruCache } from './lru.js';
+import { type ClientInfo, type Session, type User, sessionIdleEnd } from './model.js';
+import type { SessionStore } from './ports.js';
+import type { Revocations } from './revocations.js';
+import type { RevokeTarget, Revoker } from './revoker.js';
+import type { UserCache } from './userCache.js';
+
+export interface SessionPolicy {
+  idleMs: number;
+  absoluteMs: number;
+  rememberIdleMs: number;
+  rememberMs: number;
+  /** Live sessions per user; the oldest goes first. */
+  cap: number;
+  /** How long a validated session may be served from this instance's cache. */
+  cacheTtlMs: number;
+  cacheMax: number;
+}
+
+export interface ValidSession {
+  session: Session;
+  user: User;
+}
+
+export const SESSION_ID_BYTES = 16;
+export const SESSION_SECRET_BYTES = 32;
+
+/** API.md, "Lifetimes": use is recorded at most min(60 s, idle/4) late, so a session ends early, never late. */
+export const touchInterval = (idleMs: number): number => Math.min(MINUTE, idleMs / 4);
+
+/**
+ * Cookie sessions: `id.secret` credentials with only SHA-256(secret) stored, sliding idle and absolute
+ * lifetimes, a per-user cap, and a per-instance cache that the revocation feed evicts, so that most
+ * checks never reach the store (DESIGN.md, "Sessions as fast as tokens").
+ */
+export class Sessions {
+  readonly #store: SessionStore;
+  readonly #users: UserCache;
+  readonly #revocations: Revocations;
+  readonly #revoker: Revoker;
+  readonly #keyring: Keyring;
+  readonly #clock: Clock;
+  readonly #policy: SessionPolicy;
+  readonly #cache: LruCache<string, Session>;
+  readonly #target: RevokeTarget<Session>;
+
+  constructor(deps: {
+    store: SessionStore;
+    users: UserCache;
+    revocations: Revocations;
+    revoker: Revoker;
+    keyring: Keyring;
+    clock: Clock;
+    policy: SessionPolicy;
+  }) {
+    this.#store = deps.store;
+    this.#users = deps.users;
+    this.#revocations = deps.revocations;
+    this.#revoker = deps.revoker;
+    this.#keyring = deps.keyring;
+    this.#clock = deps.clock;
+    this.#policy = deps.policy;
+    this.#cache = new LruCache(deps.policy.cacheMax);
+    this.#target = {
+      revoke: (id, reason, now) => this.#store.revokeSession(id, reason, now),
+      get: (id) => this.#store.getSession(id),
+      auditEvent: 'session_revoked',
+    };
+    deps.revocations.listen((event) => {
+      if (event.type === 'credential') this.#cache.delete(event.sid);
+    });
+  }
+
+  /** Makes a new session (never adopting one the client sent) and evicts the oldest beyond the cap. */
+  async create(user: User, remember: boolean, client: ClientInfo): Promise<{ token: string; session: Session }> {
+    const now = this.#clock.now();
+    const secret = randomBytes(SESSION_SECRET_BYTES);
+    const session: Session = {
+      id: randomToken(SESSION_ID_BYTES),
+      userId: user.id,
+      secretHash: sha256(secret),
+      createdAt: now,
+      lastSeenAt: now,
+      idleTimeoutMs: remember ? this.#policy.rememberIdleMs : this.#policy.idleMs,
+      expiresAt: now + (remember ? this.#policy.rememberMs : this.#policy.absoluteMs),
+      remember,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      revokedAt: null,
+      revokeReason: null,
+    };
+    const evicted = await this.#store.createSession(session, this.#policy.cap, now);
+    for (const id of evicted) await this.#revoker.revoke(this.#target, id, 'evicted', client);
+    return { token: `${session.id}.${secret.toString('base64url')}`, session };
+  }
+
+  /**
+   * Validates a cookie value. Throws AuthError `unauthenticated`, `session_expired`, `session_revoked`,
+   * or `unavailable` when the store or the feed cannot vouch for it.
+   */
+  async validate(cookie: string): Promise<ValidSession> {
+    this.#revocations.assertFresh();
+    const credential = parseCredential(cookie, SESSION_ID_BYTES, SESSION_SECRET_BYTES);
+    if (!credential) throw new AuthError('unauthenticated', { detail: 'the session cookie is malformed' });
+    const { id } = credential;
+    if (this.#revocations.deny.isSidDenied(id)) throw new AuthError('session_revoked');
+    const now = this.#clock.now();
+    let session = this.#cache.get(id, now);
+    // A cached record that looks ended may be stale (another instance recorded use): ask the store.
+    if (!session || this.#hasEnded(session, now)) session = (await this.#store.getSession(id)) ?? undefined;
+    // Same answer for an unknown id and a wrong secret, compared in constant time.
+    if (!session || !digestsEqual(sha256(credential.secret), session.secretHash)) {
+      throw new AuthError('unauthenticated');
+    }
+    if (session.revokedAt !== null) throw new AuthError('session_revoked');
+    if (this.#hasEnded(session, now)) throw new AuthError('session_expired');
+    const user = await this.#users.get(session.userId);
+    if (!user || user.disabled) throw new AuthError('session_revoked', { detail: 'the account is disabled' });
+    if (now - session.lastSeenAt >= touchInterval(session.idleTimeoutMs)) {
+      await this.#store.touchSession(id, now);
+      session = { ...session, lastSeenAt: now };
+    }
+    this.#cache.set(id, session, Math.min(now + this.#policy.cacheTtlMs, session.expiresAt, sessionIdleEnd(session)));
+    return { session, user };
+  }
+
+  #hasEnded(session: Session, now: number): boolean {
+    return now >= session.expiresAt || now >= sessionIdleEnd(session);
+  }
+
+  /** Ends one session everywhere; true when it was live. */
+  revoke(id: string, reason: string, client: ClientInfo | null): Promise<boolean> {
+    this.#cache.delete(id);
+    return this.#revoker.revoke(this.#target, id, reason, client);
+  }
+
+  /** The session id of a cookie value when it is well-formed, without checking it. */
+  idOf(cookie: string): string | null {
+    return parseCredential(cookie, SESSION_ID_BYTES, SESSION_SECRET_BYTES)?.id ?? null;
+  }
+
+  list(userId: string): Promise<Session[]> {
+    return this.#store.listSessions(userId, this.#clock.now());
+  }
+
+  /** The CSRF token of a session: derived from it under the server secret, so nothing is stored. */
+  csrfToken(sessionId: string): string {
+    return csrfToken(this.#keyring, `session:${sessionId}`);
+  }
+}
+
+/** CSRF tokens bound to a credential id (OWASP CSRF cheat sheet, synchroniser token, HMAC-based). */
+export const csrfToken = (keyring: Keyring, binding: string): string =>
+  keyring.derive(`csrf:${binding}`).toString('base64url');
+
+export function csrfMatches(keyring: Keyring, binding: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const bytes = decodeBase64url(presented);
+  return bytes !== null && digestsEqual(bytes, keyring.derive(`csrf:${binding}`));
+}

@@ -1,0 +1,82 @@
+import type { Clock } from './clock.js';
+import { HOUR, MINUTE, SECOND } from './clock.js';
+import { AuthError } from './errors.js';
+import type { LimitState, Limiter } from './ports.js';
+
+/** API.md, "Cookie sessions" 429 rules; NIST SP 800-63B rev. 4 §3.2.2 (rate limiting, no permanent lockout). */
+export const THROTTLE = {
+  /** Failures before the per-account back-off starts. */
+  freeFailures: 5,
+  maxBackoffMs: 15 * MINUTE,
+  /** At most this many failures are processed per account and hour. */
+  hourlyFailures: 100,
+  accountWindowMs: HOUR,
+  ipLoginFailures: 50,
+  ipLoginWindowMs: 15 * MINUTE,
+  ipRegistrations: 30,
+  ipRegistrationWindowMs: HOUR,
+} as const;
+
+const rateLimited = (untilMs: number, now: number): AuthError =>
+  new AuthError('rate_limited', {
+    detail: 'too many attempts; try again later',
+    retryAfter: Math.max(1, Math.ceil((untilMs - now) / SECOND)),
+  });
+
+/** When an account with this failure record may try again; 0 when it may now. */
+export function accountBlockedUntil(state: LimitState | null): number {
+  if (!state) return 0;
+  if (state.count >= THROTTLE.hourlyFailures) return state.windowStart + THROTTLE.accountWindowMs;
+  if (state.count < THROTTLE.freeFailures) return 0;
+  const backoff = Math.min(2 ** (state.count - THROTTLE.freeFailures) * SECOND, THROTTLE.maxBackoffMs);
+  return state.lastAt + backoff;
+}
+
+/**
+ * Login and registration throttling. Account failures are keyed by the normalised name, whether or
+ * not the user exists, across client addresses and both login endpoints.
+ */
+export class Throttle {
+  readonly #limiter: Limiter;
+  readonly #clock: Clock;
+
+  constructor(limiter: Limiter, clock: Clock) {
+    this.#limiter = limiter;
+    this.#clock = clock;
+  }
+
+  /** Throws `rate_limited` when the account or the address may not try to log in now. */
+  async checkLogin(accountKey: string, ip: string): Promise<void> {
+    const now = this.#clock.now();
+    const [account, address] = await Promise.all([
+      this.#limiter.peek(`login:account:${accountKey}`, now),
+      this.#limiter.peek(`login:ip:${ip}`, now),
+    ]);
+    const accountUntil = accountBlockedUntil(account);
+    if (accountUntil > now) throw rateLimited(accountUntil, now);
+    if (address && address.count >= THROTTLE.ipLoginFailures) {
+      throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
+    }
+  }
+
+  async recordLoginFailure(accountKey: string, ip: string): Promise<void> {
+    const now = this.#clock.now();
+    await Promise.all([
+      this.#limiter.hit(`login:account:${accountKey}`, THROTTLE.accountWindowMs, now),
+      this.#limiter.hit(`login:ip:${ip}`, THROTTLE.ipLoginWindowMs, now),
+    ]);
+  }
+
+  recordLoginSuccess(accountKey: string): Promise<void> {
+    return this.#limiter.reset(`login:account:${accountKey}`);
+  }
+
+  /** Counts a registration attempt from `ip`; throws `rate_limited` past the hourly allowance. */
+  async hitRegistration(ip: string): Promise<void> {
+    const now = this.#clock.now();
+    const state = await this.#limiter.hit(`register:ip:${ip}`, THROTTLE.ipRegistrationWindowMs, now);
+    if (state.count > THROTTLE.ipRegistrations) {
+      throw rateLimited(state.windowStart + THROTTLE.ipRegistrationWindowMs, now);
+    }
+  }
+}
