@@ -1,0 +1,34 @@
+import type { StoredKey } from '../../core/model.js';
+import type { KeyStore } from '../../core/ports.js';
+
+const newestFirst = (a: StoredKey, b: StoredKey): number => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : a.kid > b.kid ? -1 : 0);
+
+export class MemoryKeyStore implements KeyStore {
+  readonly #keys = new Map<string, StoredKey>();
+  readonly #secrets = new Map<string, string>();
+
+  async listKeys(): Promise<StoredKey[]> {
+    return [...this.#keys.values()].sort(newestFirst).map((key) => ({ ...key }));
+  }
+
+  async insertKey(key: StoredKey): Promise<void> {
+    if (this.#keys.has(key.kid)) throw new Error(`a key with kid ${key.kid} exists`);
+    this.#keys.set(key.kid, { ...key });
+  }
+
+  async retireKeysExcept(keepKid: string, at: number): Promise<void> {
+    for (const key of this.#keys.values()) {
+      if (key.kid !== keepKid && key.retiredAt === null) key.retiredAt = at;
+    }
+  }
+
+  async deleteKey(kid: string): Promise<void> {
+    this.#keys.delete(kid);
+  }
+
+  async ensureSecret(name: string, value: string): Promise<string> {
+    const stored = this.#secrets.get(name) ?? value;
+    this.#secrets.set(name, stored);
+    return stored;
+  }
+}

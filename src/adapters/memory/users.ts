@@ -1,0 +1,47 @@
+import { AuthError } from '../../core/errors.js';
+import type { User } from '../../core/model.js';
+import type { UserPatch, UserStore } from '../../core/ports.js';
+
+export class MemoryUserStore implements UserStore {
+  readonly #byId = new Map<string, User>();
+  readonly #idByKey = new Map<string, string>();
+
+  async createUser(user: User): Promise<void> {
+    if (this.#idByKey.has(user.usernameKey)) throw new AuthError('username_taken');
+    this.#byId.set(user.id, { ...user });
+    this.#idByKey.set(user.usernameKey, user.id);
+  }
+
+  async findUserByKey(usernameKey: string): Promise<User | null> {
+    const id = this.#idByKey.get(usernameKey);
+    return id === undefined ? null : this.findUserById(id);
+  }
+
+  async findUserById(id: string): Promise<User | null> {
+    const user = this.#byId.get(id);
+    return user ? { ...user } : null;
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | null> {
+    const user = this.#byId.get(id);
+    if (!user) return null;
+    const updated: User = {
+      ...user,
+      role: patch.role ?? user.role,
+      disabled: patch.disabled ?? user.disabled,
+      tokensNotBefore: patch.tokensNotBefore ?? user.tokensNotBefore,
+      passwordHash: patch.passwordHash ?? user.passwordHash,
+    };
+    this.#byId.set(id, updated);
+    return { ...updated };
+  }
+
+  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
+    const after = options.after;
+    return [...this.#byId.values()]
+      .filter((user) => after === undefined || user.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, options.limit)
+      .map((user) => ({ ...user }));
+  }
+}
