@@ -1,0 +1,172 @@
+import type { Insertable, Selectable } from 'kysely';
+import {
+  AUDIT_EVENTS,
+  type AuditEntry,
+  type AuditEvent,
+  type FeedMessage,
+  type RevocationEvent,
+  type Session,
+  type SigningAlg,
+  type StoredAuditEntry,
+  type StoredKey,
+  type TokenFamily,
+  type Transport,
+  type User,
+  isRole,
+} from '../../core/model.js';
+import type { SqlDialect } from './dialect.js';
+import type { AuditLogTable, FamiliesTable, RevocationsTable, SessionsTable, SigningKeysTable, UsersTable } from './schema.js';
+
+/** Row <-> domain mapping, one pair per table. A value the domain does not know is a corrupt row: fail loudly. */
+
+function known<T extends string>(values: readonly T[], value: string, column: string): T {
+  if (!(values as readonly string[]).includes(value)) throw new Error(`unexpected ${column} ${JSON.stringify(value)} in the database`);
+  return value as T;
+}
+
+const TRANSPORTS: readonly Transport[] = ['body', 'cookie'];
+const ALGS: readonly SigningAlg[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
+
+export function userFromRow(row: Selectable<UsersTable>): User {
+  if (!isRole(row.role)) throw new Error(`unexpected role ${JSON.stringify(row.role)} in the database`);
+  return {
+    id: row.id,
+    username: row.username,
+    usernameKey: row.username_key,
+    role: row.role,
+    disabled: Boolean(row.disabled),
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    tokensNotBefore: row.tokens_not_before,
+  };
+}
+
+export const userToRow = (u: User, dialect: SqlDialect): Insertable<UsersTable> => ({
+  id: u.id,
+  username: u.username,
+  username_key: u.usernameKey,
+  role: u.role,
+  disabled: dialect.flag(u.disabled),
+  password_hash: u.passwordHash,
+  created_at: u.createdAt,
+  tokens_not_before: u.tokensNotBefore,
+});
+
+export const sessionFromRow = (row: Selectable<SessionsTable>): Session => ({
+  id: row.id,
+  userId: row.user_id,
+  secretHash: row.secret_hash,
+  createdAt: row.created_at,
+  lastSeenAt: row.last_seen_at,
+  idleTimeoutMs: row.idle_timeout_ms,
+  expiresAt: row.expires_at,
+  remember: Boolean(row.remember),
+  ip: row.ip,
+  userAgent: row.user_agent,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+export const sessionToRow = (s: Session, dialect: SqlDialect): Insertable<SessionsTable> => ({
+  id: s.id,
+  user_id: s.userId,
+  secret_hash: s.secretHash,
+  created_at: s.createdAt,
+  last_seen_at: s.lastSeenAt,
+  idle_timeout_ms: s.idleTimeoutMs,
+  expires_at: s.expiresAt,
+  remember: dialect.flag(s.remember),
+  ip: s.ip,
+  user_agent: s.userAgent,
+  revoked_at: s.revokedAt,
+  revoke_reason: s.revokeReason,
+});
+
+export const familyFromRow = (row: Selectable<FamiliesTable>): TokenFamily => ({
+  id: row.id,
+  userId: row.user_id,
+  generation: row.generation,
+  secretHash: row.secret_hash,
+  createdAt: row.created_at,
+  rotatedAt: row.rotated_at,
+  idleTimeoutMs: row.idle_timeout_ms,
+  expiresAt: row.expires_at,
+  transport: known(TRANSPORTS, row.transport, 'transport'),
+  ip: row.ip,
+  userAgent: row.user_agent,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+export const familyToRow = (f: TokenFamily): Insertable<FamiliesTable> => ({
+  id: f.id,
+  user_id: f.userId,
+  generation: f.generation,
+  secret_hash: f.secretHash,
+  created_at: f.createdAt,
+  rotated_at: f.rotatedAt,
+  idle_timeout_ms: f.idleTimeoutMs,
+  expires_at: f.expiresAt,
+  transport: f.transport,
+  ip: f.ip,
+  user_agent: f.userAgent,
+  revoked_at: f.revokedAt,
+  revoke_reason: f.revokeReason,
+});
+
+export const keyFromRow = (row: Selectable<SigningKeysTable>): StoredKey => ({
+  kid: row.kid,
+  alg: known(ALGS, row.alg, 'alg'),
+  publicJwk: row.public_jwk,
+  privateJwk: row.private_jwk,
+  createdAt: row.created_at,
+  retiredAt: row.retired_at,
+});
+
+export const keyToRow = (k: StoredKey): Insertable<SigningKeysTable> => ({
+  kid: k.kid,
+  alg: k.alg,
+  public_jwk: k.publicJwk,
+  private_jwk: k.privateJwk,
+  created_at: k.createdAt,
+  retired_at: k.retiredAt,
+});
+
+export const auditFromRow = (row: Selectable<AuditLogTable>): StoredAuditEntry => ({
+  seq: row.seq,
+  at: row.at,
+  event: known<AuditEvent>(AUDIT_EVENTS, row.event, 'audit event'),
+  userId: row.user_id,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  reason: row.reason,
+  hash: row.hash,
+});
+
+export const auditToRow = (e: AuditEntry, seq: number, hash: string): Insertable<AuditLogTable> => ({
+  seq,
+  at: e.at,
+  event: e.event,
+  user_id: e.userId,
+  ip: e.ip,
+  user_agent: e.userAgent,
+  reason: e.reason,
+  hash,
+});
+
+export function messageFromRow(row: Selectable<RevocationsTable>): FeedMessage {
+  const cursor = String(row.seq);
+  if (row.type === 'credential' && row.sid !== null) {
+    return { cursor, event: { type: 'credential', sid: row.sid, userId: row.user_id, at: row.at } };
+  }
+  if (row.type === 'user') return { cursor, event: { type: 'user', userId: row.user_id, at: row.at, notBefore: row.not_before } };
+  throw new Error(`unexpected revocation type ${JSON.stringify(row.type)} in the database`);
+}
+
+export const eventToRow = (e: RevocationEvent): Insertable<RevocationsTable> => ({
+  at: e.at,
+  type: e.type,
+  sid: e.type === 'credential' ? e.sid : null,
+  user_id: e.userId,
+  not_before: e.type === 'user' ? e.notBefore : null,
+});

@@ -1,0 +1,101 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** The tables as Kysely sees them; migrations/<dialect>/ creates them. Times are epoch milliseconds. */
+
+/** BOOLEAN in PostgreSQL, 0/1 in SQLite: written through `SqlDialect.flag`, read with `Boolean()`. */
+export type Flag = ColumnType<boolean | number, boolean | number, boolean | number>;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_key: string;
+  role: string;
+  disabled: Flag;
+  password_hash: string;
+  created_at: number;
+  tokens_not_before: number;
+}
+
+interface CredentialColumns {
+  id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  created_at: number;
+  idle_timeout_ms: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+export interface SessionsTable extends CredentialColumns {
+  last_seen_at: number;
+  remember: Flag;
+}
+
+export interface FamiliesTable extends CredentialColumns {
+  generation: number;
+  rotated_at: number;
+  transport: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string | null;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  hits: number;
+  window_start: number;
+  /** Kept so that ended windows can be found and deleted without knowing their length. */
+  window_end: number;
+  last_at: number;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  event: string;
+  user_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  reason: string | null;
+  hash: string;
+}
+
+export interface RevocationsTable {
+  seq: Generated<number>;
+  at: number;
+  type: string;
+  sid: string | null;
+  user_id: string;
+  not_before: number | null;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  families: FamiliesTable;
+  signing_keys: SigningKeysTable;
+  server_secrets: ServerSecretsTable;
+  rate_limits: RateLimitsTable;
+  audit_log: AuditLogTable;
+  revocations: RevocationsTable;
+  tessera_migrations: MigrationsTable;
+}

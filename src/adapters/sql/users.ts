@@ -1,0 +1,58 @@
+import type { Updateable } from 'kysely';
+import { AuthError } from '../../core/errors.js';
+import type { User } from '../../core/model.js';
+import type { UserPatch, UserStore } from '../../core/ports.js';
+import type { SqlContext } from './dialect.js';
+import { userFromRow, userToRow } from './rows.js';
+import type { UsersTable } from './schema.js';
+
+export class SqlUserStore implements UserStore {
+  readonly #ctx: SqlContext;
+
+  constructor(ctx: SqlContext) {
+    this.#ctx = ctx;
+  }
+
+  async createUser(user: User): Promise<void> {
+    // ON CONFLICT DO NOTHING on the key: the uniqueness check and the insert are one statement.
+    const inserted = await this.#ctx.db
+      .insertInto('users')
+      .values(userToRow(user, this.#ctx.dialect))
+      .onConflict((oc) => oc.column('username_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) throw new AuthError('username_taken');
+  }
+
+  async findUserByKey(usernameKey: string): Promise<User | null> {
+    const row = await this.#ctx.db.selectFrom('users').selectAll().where('username_key', '=', usernameKey).executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async findUserById(id: string): Promise<User | null> {
+    const row = await this.#ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User | null> {
+    const values = this.#columns(patch);
+    if (Object.keys(values).length === 0) return this.findUserById(id);
+    const row = await this.#ctx.db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
+    let query = this.#ctx.db.selectFrom('users').selectAll().orderBy('id').limit(options.limit);
+    if (options.after !== undefined) query = query.where('id', '>', options.after);
+    return (await query.execute()).map(userFromRow);
+  }
+
+  #columns(patch: UserPatch): Updateable<UsersTable> {
+    const values: Updateable<UsersTable> = {};
+    if (patch.role !== undefined) values.role = patch.role;
+    if (patch.disabled !== undefined) values.disabled = this.#ctx.dialect.flag(patch.disabled);
+    if (patch.tokensNotBefore !== undefined) values.tokens_not_before = patch.tokensNotBefore;
+    if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
+    return values;
+  }
+}

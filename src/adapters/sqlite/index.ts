@@ -1,0 +1,50 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import type { Stores } from '../../core/ports.js';
+import { type Database, openSqlStores, sqliteDialect } from '../sql/index.js';
+
+const MIGRATIONS = new URL('../../../migrations/sqlite/', import.meta.url);
+
+/**
+ * BEGIN IMMEDIATE takes the write lock up front. A deferred transaction that reads, then writes, can
+ * meet another process's writer and fail with SQLITE_BUSY at once, busy_timeout or not.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+export interface SqliteStoresOptions {
+  clock: Clock;
+  pollIntervalMs?: number;
+}
+
+/** Opens (creating if need be) the SQLite file at `path`, or ':memory:', migrates it and builds every port on it. */
+export async function openSqliteStores(path: string, options: SqliteStoresOptions): Promise<Stores> {
+  if (path !== ':memory:') await mkdir(dirname(resolve(path)), { recursive: true });
+  const database = new BetterSqlite3(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  // WAL with synchronous=NORMAL stays consistent across crashes and skips an fsync per commit.
+  database.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  return openSqlStores(db, sqliteDialect, MIGRATIONS, options);
+}
