@@ -37,14 +37,20 @@ export async function verifyAuditChain(log: AuditLog, pageSize = 1000): Promise<
 export class Auditor {
   readonly #log: AuditLog;
   readonly #clock: Clock;
+  readonly #observers: Array<(event: AuditEvent) => void> = [];
 
   constructor(log: AuditLog, clock: Clock) {
     this.#log = log;
     this.#clock = clock;
   }
 
-  record(event: AuditEvent, userId: string | null, client: ClientInfo | null, reason: string | null = null): Promise<void> {
-    return this.#log.append({
+  /** Lets metrics count security events as they are recorded. */
+  observe(observer: (event: AuditEvent) => void): void {
+    this.#observers.push(observer);
+  }
+
+  async record(event: AuditEvent, userId: string | null, client: ClientInfo | null, reason: string | null = null): Promise<void> {
+    await this.#log.append({
       at: this.#clock.now(),
       event,
       userId,
@@ -52,5 +58,6 @@ export class Auditor {
       userAgent: client?.userAgent.slice(0, 512) ?? null,
       reason,
     });
+    for (const observer of this.#observers) observer(event);
   }
 }

@@ -47,7 +47,7 @@ export class Revoker {
     if (ended || (record.revokedAt !== null && now - record.revokedAt < this.#republishWithinMs)) {
       await this.#bus.publish({ type: 'credential', sid: id, userId: record.userId, at: now });
     }
-    if (ended) await this.#audit.record(target.auditEvent, record.userId, client, reason);
+    if (ended) await this.#audit.record(reason === 'logout' ? 'logout' : target.auditEvent, record.userId, client, reason);
     return ended !== null;
   }
 }

@@ -145,6 +145,11 @@ export class Sessions {
     return parseCredential(cookie, SESSION_ID_BYTES, SESSION_SECRET_BYTES)?.id ?? null;
   }
 
+  /** Sessions held in this instance's cache. */
+  get cachedCount(): number {
+    return this.#cache.size;
+  }
+
   list(userId: string): Promise<Session[]> {
     return this.#store.listSessions(userId, this.#clock.now());
   }

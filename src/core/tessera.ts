@@ -1,4 +1,5 @@
 import { Auditor } from './audit.js';
+import { Credentials } from './credentials.js';
 import type { Clock } from './clock.js';
 import { DAY, SECOND } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
@@ -37,6 +38,7 @@ export class Tessera {
   readonly users: Users;
   readonly sessions: Sessions;
   readonly tokens: Tokens;
+  readonly credentials: Credentials;
   readonly keyring: Keyring;
   readonly revocations: Revocations;
   readonly verifier: TokenVerifier;
@@ -85,6 +87,7 @@ export class Tessera {
       clock,
       policy: options.tokens,
     });
+    this.credentials = new Credentials(this.sessions, this.tokens, this.users, this.audit);
     let lastReload = 0;
     this.verifier = new TokenVerifier({
       issuer: options.tokens.issuer,

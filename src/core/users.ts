@@ -86,38 +86,41 @@ export class Users {
    * check, one failure count (OWASP Authentication cheat sheet, "Authentication responses").
    */
   async authenticate(rawUsername: string, rawPassword: string, client: ClientInfo): Promise<User> {
-    const key = usernameKey(rawUsername);
-    try {
-      await this.#throttle.checkLogin(key, client.ip);
-    } catch (error) {
-      await this.#audit.record('login_throttled', null, client, `account ${key.slice(0, 64)}`);
-      throw error;
-    }
     const password = rawPassword.normalize('NFKC');
-    const user = await this.#store.findUserByKey(key);
-    const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
-    if (!user || !ok || user.disabled) {
-      await this.#throttle.recordLoginFailure(key, client.ip);
-      await this.#audit.record('login_failure', user?.id ?? null, client, 'invalid_credentials');
-      throw new AuthError('invalid_credentials');
-    }
-    await this.#throttle.recordLoginSuccess(key);
+    const user = await this.#checkPassword(usernameKey(rawUsername), password, client, 'login');
     if (this.#hasher.needsRehash(user.passwordHash)) {
-      const passwordHash = await this.#hasher.hash(password);
-      await this.#store.updateUser(user.id, { passwordHash });
+      await this.#store.updateUser(user.id, { passwordHash: await this.#hasher.hash(password) });
     }
     await this.#audit.record('login_success', user.id, client);
     return user;
   }
 
-  /** Checks the current password (throttled like a login) and stores the new one. */
+  /** Checks the current password (throttled and counted like a login) and stores the new one. */
   async changePassword(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
-    const fresh = await this.authenticate(user.username, currentPassword, client);
+    const checked = await this.#checkPassword(user.usernameKey, currentPassword.normalize('NFKC'), client, 'password_change');
     const password = newPassword.normalize('NFKC');
-    const error = checkPassword(password, fresh.username, this.#policy, 'newPassword');
+    const error = checkPassword(password, checked.username, this.#policy, 'newPassword');
     if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });
-    await this.#store.updateUser(fresh.id, { passwordHash: await this.#hasher.hash(password) });
-    await this.#audit.record('password_changed', fresh.id, client);
+    await this.#store.updateUser(checked.id, { passwordHash: await this.#hasher.hash(password) });
+    await this.#audit.record('password_changed', checked.id, client);
+  }
+
+  async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string): Promise<User> {
+    try {
+      await this.#throttle.checkLogin(key, client.ip);
+    } catch (error) {
+      await this.#audit.record('login_throttled', null, client, `${purpose}: account ${key.slice(0, 64)}`);
+      throw error;
+    }
+    const user = await this.#store.findUserByKey(key);
+    const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
+    if (!user || !ok || user.disabled) {
+      await this.#throttle.recordLoginFailure(key, client.ip);
+      await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
+      throw new AuthError('invalid_credentials');
+    }
+    await this.#throttle.recordLoginSuccess(key);
+    return user;
   }
 
   /**
@@ -132,7 +135,7 @@ export class Users {
     const disabling = change.disabled === true && !before.disabled;
     const now = this.#clock.now();
     const patch: UserPatch = { ...change };
-    const notBefore = demoted || disabling ? this.#notBefore(now) : null;
+    const notBefore = demoted || disabling ? this.#notBefore(now, before) : null;
     if (notBefore !== null) patch.tokensNotBefore = notBefore;
     const after = await this.#store.updateUser(id, patch);
     if (!after) throw new AuthError('not_found', { detail: 'no user has that id' });
@@ -148,16 +151,20 @@ export class Users {
 
   /** Kills every access token of the user issued until now (an admin's revoke-all). */
   async revokeAllTokens(id: string): Promise<void> {
+    const before = await this.#store.findUserById(id);
+    if (!before) throw new AuthError('not_found', { detail: 'no user has that id' });
     const now = this.#clock.now();
-    const notBefore = this.#notBefore(now);
-    const user = await this.#store.updateUser(id, { tokensNotBefore: notBefore });
-    if (!user) throw new AuthError('not_found', { detail: 'no user has that id' });
+    const notBefore = this.#notBefore(now, before);
+    await this.#store.updateUser(id, { tokensNotBefore: notBefore });
     await this.#bus.publish({ type: 'user', userId: id, at: now, notBefore });
   }
 
-  /** The first whole second after `now`: every token issued up to now has an earlier `iat`. */
-  #notBefore(now: number): number {
-    return toSeconds(now) + 1;
+  /**
+   * A not-before later than every `iat` issued so far: the next whole second, or past the previous
+   * not-before, since tokens minted after it carry it as their `iat` (core/tokens.ts).
+   */
+  #notBefore(now: number, user: User): number {
+    return Math.max(toSeconds(now) + 1, user.tokensNotBefore + 1);
   }
 
   findById(id: string): Promise<User | null> {

@@ -1,0 +1,28 @@
+import type { Config } from '../config.js';
+import { loggerOptions } from '../logger.js';
+import { buildHttp, openTessera } from '../runtime.js';
+
+/**
+ * `tessera serve`: assemble, follow the revocation feed, listen. SIGTERM and SIGINT stop accepting,
+ * let requests in flight finish, then close the stores.
+ */
+export async function serve(config: Config): Promise<void> {
+  const tessera = await openTessera(config);
+  await tessera.start();
+  const app = await buildHttp(tessera, config, loggerOptions(config.logLevel));
+  let closing = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 10_000).unref();
+    await app.close();
+    await tessera.close();
+    clearTimeout(timer);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info(`Tessera serves on ${config.issuer} (store ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`);
+}

@@ -1,0 +1,86 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { Socket } from 'node:net';
+import type { Tessera } from '../core/tessera.js';
+import { guardOrigin, methodNotAllowed, securityHeaders } from './guards.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { handleError, problemOf, sendProblem } from './problem.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { sessionRoutes } from './routes/session.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+export interface HttpOptions {
+  issuer: string;
+  allowedOrigins: readonly string[];
+  trustProxy: readonly string[];
+  metricsToken: string | null;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** API.md: bodies over 16 KiB are 413. */
+export const BODY_LIMIT = 16 * 1024;
+
+/** Node's own parser answers header overflow before Fastify sees the request: answer it as problem JSON. */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const code = error.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : 'validation_failed';
+  const body = JSON.stringify(problemOf(code));
+  const status = code === 'header_too_large' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Builds the HTTP app on an assembled core. It never listens: tests inject, the server listens. */
+export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // No per-request log lines on the hot path; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy.length > 0 ? [...options.trustProxy] : false,
+    clientErrorHandler,
+    return503OnClosing: true,
+    // Wrong types are 400s, never coerced; unknown members are left alone.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  });
+  // Only JSON bodies: no HTML form (or text/plain fetch) can reach an unsafe route (API.md, CSRF).
+  // Fastify's parser refuses __proto__ and constructor.prototype keys (prototype poisoning).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(handleError);
+  await app.register(cookie);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && options.allowedOrigins.includes(origin)),
+    credentials: true,
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-CSRF-Token'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    maxAge: 600,
+  });
+  app.addHook('onRequest', guardOrigin(options.allowedOrigins));
+  app.addHook('onSend', securityHeaders(options.issuer.startsWith('https://')));
+  app.setNotFoundHandler(methodNotAllowed(app));
+  await registerOpenApi(app, options.issuer);
+  registerMetrics(app, tessera, options.metricsToken);
+
+  await app.register(healthRoutes(tessera));
+  await app.register(userRoutes(tessera));
+  await app.register(sessionRoutes(tessera));
+  await app.register(tokenRoutes(tessera));
+  await app.register(meRoutes(tessera));
+  await app.register(adminRoutes(tessera));
+  return app;
+}
+
+export { sendProblem };

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AuthError } from '../../core/errors.js';
+import type { Role } from '../../core/model.js';
+import type { Tessera } from '../../core/tessera.js';
+import { requireAuth } from '../auth.js';
+import { adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.js';
+
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const ADMIN_PROBLEMS = [401, 403, 503];
+const MAX_PAGE = 200;
+
+/** Cursors are opaque to clients: the last id of the page, base64url. */
+const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
+const decodeCursor = (cursor: string): string => Buffer.from(cursor, 'base64url').toString();
+
+/** Administration, role `admin` only (API.md, "Administration"). */
+export const adminRoutes =
+  (tessera: Tessera): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('preHandler', requireAuth(tessera, 'admin'));
+
+    app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+      '/v1/admin/users',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'List users, oldest first, a page at a time',
+          // Query values are strings, and never coerced: digits are checked here, parsed below.
+          querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' }, cursor: { type: 'string', maxLength: 128 } } },
+          response: {
+            200: { type: 'object', required: ['users', 'nextCursor'], properties: { users: { type: 'array', items: adminUserSchema }, nextCursor: { type: ['string', 'null'] } } },
+            ...problems(400, ...ADMIN_PROBLEMS),
+          },
+        },
+      },
+      async (request) => {
+        const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), MAX_PAGE);
+        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+        const users = await tessera.users.list(limit + 1, after);
+        const page = users.slice(0, limit);
+        const last = page.at(-1);
+        return { users: page.map(adminUserJson), nextCursor: users.length > limit && last ? encodeCursor(last.id) : null };
+      },
+    );
+
+    app.patch<{ Params: { id: string }; Body: { role?: Role; disabled?: boolean } }>(
+      '/v1/admin/users/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Change a user’s role or disabled flag; a demotion or a disable revokes every earlier access token at once',
+          params: ID_PARAMS,
+          body: { type: 'object', properties: { role: { type: 'string', enum: ['user', 'admin'] }, disabled: { type: 'boolean' } } },
+          response: { 200: adminUserSchema, ...problems(400, 404, ...ADMIN_PROBLEMS) },
+        },
+      },
+      async (request) => {
+        const { role, disabled } = request.body;
+        const change = { ...(role === undefined ? {} : { role }), ...(disabled === undefined ? {} : { disabled }) };
+        return adminUserJson(await tessera.users.update(request.params.id, change, clientOf(request)));
+      },
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      '/v1/admin/users/:id/sessions',
+      { schema: { tags: ['admin'], summary: 'Revoke every session and token family of a user', params: ID_PARAMS, response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) } } },
+      async (request, reply) => {
+        if (!(await tessera.users.findById(request.params.id))) throw new AuthError('not_found', { detail: 'no user has that id' });
+        await tessera.credentials.revokeEverything(request.params.id, clientOf(request));
+        return reply.code(204).send();
+      },
+    );
+  };

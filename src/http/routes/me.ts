@@ -1,0 +1,109 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { toIso } from '../../core/clock.js';
+import { AuthError } from '../../core/errors.js';
+import type { Tessera } from '../../core/tessera.js';
+import { requireAuth } from '../auth.js';
+import { clientOf, problems } from '../schemas.js';
+
+const meResponse = {
+  type: 'object',
+  required: ['id', 'username', 'role', 'auth'],
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    role: { type: 'string', enum: ['user', 'admin'] },
+    auth: {
+      type: 'object',
+      required: ['method', 'sessionId', 'expiresAt'],
+      properties: {
+        method: { type: 'string', enum: ['session', 'token'] },
+        sessionId: { type: 'string' },
+        expiresAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;
+
+const credentialSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'userAgent', 'current'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['cookie', 'token'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    lastSeenAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    ip: { type: 'string' },
+    userAgent: { type: 'string' },
+    current: { type: 'boolean' },
+  },
+} as const;
+
+const AUTH_PROBLEMS = [401, 403, 503];
+
+/** The caller's identity and self-service (API.md, "Identity and self-service"). */
+export const meRoutes =
+  (tessera: Tessera): FastifyPluginAsync =>
+  async (app) => {
+    app.addHook('preHandler', requireAuth(tessera));
+
+    app.get('/v1/me', { schema: { tags: ['me'], summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, async (request) => {
+      const p = request.principal!;
+      return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: toIso(p.expiresAt) } };
+    });
+
+    app.get(
+      '/v1/me/sessions',
+      { schema: { tags: ['me'], summary: 'My live sessions and token families', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
+      async (request) => {
+        const p = request.principal!;
+        const list = await tessera.credentials.list(p.userId);
+        return {
+          sessions: list.map((c) => ({ ...c, createdAt: toIso(c.createdAt), lastSeenAt: toIso(c.lastSeenAt), expiresAt: toIso(c.expiresAt), current: c.id === p.sid })),
+        };
+      },
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      '/v1/me/sessions/:id',
+      { schema: { tags: ['me'], summary: 'Revoke one of my sessions or token families', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 204: { type: 'null' }, ...problems(404, ...AUTH_PROBLEMS) } } },
+      async (request, reply) => {
+        const p = request.principal!;
+        if (!(await tessera.credentials.revoke(p.userId, request.params.id, 'revoked_by_user', clientOf(request)))) {
+          throw new AuthError('not_found', { detail: 'no live session of yours has that id' });
+        }
+        return reply.code(204).send();
+      },
+    );
+
+    app.delete('/v1/me/sessions', { schema: { tags: ['me'], summary: 'Revoke all my other sessions and token families', response: { 204: { type: 'null' }, ...problems(...AUTH_PROBLEMS) } } }, async (request, reply) => {
+      const p = request.principal!;
+      await tessera.credentials.revokeAll(p.userId, p.sid, 'logout_others', clientOf(request));
+      return reply.code(204).send();
+    });
+
+    app.put<{ Body: { currentPassword: string; newPassword: string } }>(
+      '/v1/me/password',
+      {
+        schema: {
+          tags: ['me'],
+          summary: 'Change my password; every other session and token family is revoked',
+          body: {
+            type: 'object',
+            required: ['currentPassword', 'newPassword'],
+            properties: { currentPassword: { type: 'string', maxLength: 4096 }, newPassword: { type: 'string', maxLength: 4096 } },
+          },
+          response: { 204: { type: 'null' }, ...problems(400, 429, ...AUTH_PROBLEMS) },
+        },
+      },
+      async (request, reply) => {
+        const p = request.principal!;
+        const user = await tessera.users.findById(p.userId);
+        if (!user) throw new AuthError('unauthenticated');
+        const client = clientOf(request);
+        await tessera.users.changePassword(user, request.body.currentPassword, request.body.newPassword, client);
+        await tessera.credentials.revokeAll(p.userId, p.sid, 'password_changed', client);
+        return reply.code(204).send();
+      },
+    );
+  };

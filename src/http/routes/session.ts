@@ -1,0 +1,95 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { toIso } from '../../core/clock.js';
+import { AuthError, isAuthError } from '../../core/errors.js';
+import { type Session, type User, sessionIdleEnd } from '../../core/model.js';
+import type { Tessera } from '../../core/tessera.js';
+import { assertCsrf } from '../auth.js';
+import { COOKIES, clearSessionCookie, setSessionCookie } from '../cookies.js';
+import { clientOf, credentialsProperties, problems, userJson, userSchema } from '../schemas.js';
+
+interface LoginBody {
+  username: string;
+  password: string;
+  remember?: boolean;
+}
+
+const sessionResponse = {
+  type: 'object',
+  required: ['user', 'session', 'csrfToken'],
+  properties: {
+    user: userSchema,
+    session: {
+      type: 'object',
+      required: ['id', 'expiresAt', 'idleExpiresAt'],
+      properties: {
+        id: { type: 'string' },
+        expiresAt: { type: 'string', format: 'date-time' },
+        idleExpiresAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    csrfToken: { type: 'string' },
+  },
+} as const;
+
+const sessionJson = (tessera: Tessera, user: User, session: Session) => ({
+  user: userJson(user),
+  session: { id: session.id, expiresAt: toIso(session.expiresAt), idleExpiresAt: toIso(sessionIdleEnd(session)) },
+  csrfToken: tessera.sessions.csrfToken(session.id),
+});
+
+/** Cookie sessions: `POST/GET/DELETE /v1/session` (API.md, "Cookie sessions"). */
+export const sessionRoutes =
+  (tessera: Tessera): FastifyPluginAsync =>
+  async (app) => {
+    app.post<{ Body: LoginBody }>(
+      '/v1/session',
+      {
+        schema: {
+          tags: ['session'],
+          summary: 'Log in with a cookie session',
+          body: {
+            type: 'object',
+            required: ['username', 'password'],
+            properties: { ...credentialsProperties, remember: { type: 'boolean' } },
+          },
+          response: { 200: sessionResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { username, password, remember = false } = request.body;
+        const client = clientOf(request);
+        const user = await tessera.users.authenticate(username, password, client);
+        const { token, session } = await tessera.sessions.create(user, remember, client);
+        const maxAge = remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
+        setSessionCookie(reply, token, maxAge);
+        return sessionJson(tessera, user, session);
+      },
+    );
+
+    app.get('/v1/session', { schema: { tags: ['session'], summary: 'The current session', response: { 200: sessionResponse, ...problems(401, 503) } } }, async (request) => {
+      const cookie = request.cookies[COOKIES.session];
+      if (!cookie) throw new AuthError('unauthenticated');
+      const { session, user } = await tessera.sessions.validate(cookie);
+      return sessionJson(tessera, user, session);
+    });
+
+    app.delete('/v1/session', { schema: { tags: ['session'], summary: 'Log out', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
+      const cookie = request.cookies[COOKIES.session];
+      if (cookie) await logout(tessera, request, cookie);
+      clearSessionCookie(reply);
+      return reply.code(204).send();
+    });
+  };
+
+/** Ends a live session (after its CSRF check); a dead or missing one needs nothing (API.md). */
+async function logout(tessera: Tessera, request: FastifyRequest, cookie: string): Promise<void> {
+  let session: Session;
+  try {
+    session = (await tessera.sessions.validate(cookie)).session;
+  } catch (error) {
+    if (isAuthError(error) && error.code !== 'unavailable') return;
+    throw error;
+  }
+  assertCsrf(tessera, request, { method: 'session', sid: session.id, viaCookie: true });
+  await tessera.sessions.revoke(session.id, 'logout', clientOf(request));
+}

@@ -1,0 +1,138 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
+import { AuthError, isAuthError } from '../../core/errors.js';
+import type { Transport } from '../../core/model.js';
+import { csrfToken } from '../../core/sessions.js';
+import type { Tessera } from '../../core/tessera.js';
+import type { IssuedTokens } from '../../core/tokens.js';
+import { assertCsrf } from '../auth.js';
+import { COOKIES, clearTokenCookies, setTokenCookies } from '../cookies.js';
+import { clientOf, credentialsProperties, problems } from '../schemas.js';
+
+const pairResponse = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' },
+    refresh_expires_in: { type: 'integer' },
+    csrfToken: { type: 'string', description: 'cookie transport only' },
+  },
+} as const;
+
+/** Body transport hands the tokens over; cookie transport sets them and hands over the CSRF token. */
+function sendPair(tessera: Tessera, reply: FastifyReply, tokens: IssuedTokens, transport: Transport) {
+  if (transport === 'cookie') {
+    setTokenCookies(reply, tokens);
+    return {
+      token_type: 'Bearer',
+      expires_in: tokens.expiresIn,
+      refresh_expires_in: tokens.refreshExpiresIn,
+      csrfToken: csrfToken(tessera.keyring, `family:${tokens.family.id}`),
+    };
+  }
+  return {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    refresh_expires_in: tokens.refreshExpiresIn,
+  };
+}
+
+/** The refresh token of a request: the body's, or the cookie's after its CSRF check. */
+function presentedRefresh(tessera: Tessera, request: FastifyRequest, bodyToken: string | undefined): { token: string; transport: Transport } {
+  if (bodyToken !== undefined) return { token: bodyToken, transport: 'body' };
+  const cookie = request.cookies[COOKIES.refresh];
+  if (!cookie) throw new AuthError('validation_failed', { errors: [{ field: 'refresh_token', code: 'required', message: 'must be sent in the body or the refresh cookie' }] });
+  const familyId = tessera.tokens.familyOfRefreshToken(cookie);
+  if (!familyId) throw new AuthError('invalid_token', { detail: 'the refresh cookie is malformed' });
+  assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
+  return { token: cookie, transport: 'cookie' };
+}
+
+/** The cookie transport may send no body at all: validate it as an empty object. */
+const emptyBodyAsObject: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {};
+  done();
+};
+
+/** Tokens: `POST /v1/tokens`, `/v1/tokens/refresh`, `/v1/tokens/revoke` (API.md, "Tokens"). */
+export const tokenRoutes =
+  (tessera: Tessera): FastifyPluginAsync =>
+  async (app) => {
+    app.post<{ Body: { username: string; password: string; transport?: Transport } }>(
+      '/v1/tokens',
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'Log in for an access and a refresh token',
+          body: {
+            type: 'object',
+            required: ['username', 'password'],
+            properties: { ...credentialsProperties, transport: { type: 'string', enum: ['body', 'cookie'] } },
+          },
+          response: { 200: pairResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { username, password, transport = 'body' } = request.body;
+        const client = clientOf(request);
+        const user = await tessera.users.authenticate(username, password, client);
+        return sendPair(tessera, reply, await tessera.tokens.issue(user, transport, client), transport);
+      },
+    );
+
+    app.post<{ Body: { refresh_token?: string } }>(
+      '/v1/tokens/refresh',
+      {
+        preValidation: emptyBodyAsObject,
+        schema: {
+          tags: ['tokens'],
+          summary: 'Spend a refresh token for a new pair',
+          body: { type: 'object', properties: { refresh_token: { type: 'string', maxLength: 512 } } },
+          response: { 200: pairResponse, ...problems(400, 401, 403, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { token, transport } = presentedRefresh(tessera, request, request.body.refresh_token);
+        try {
+          return sendPair(tessera, reply, await tessera.tokens.refresh(token, clientOf(request)), transport);
+        } catch (error) {
+          if (transport === 'cookie' && isAuthError(error) && error.code !== 'unavailable') clearTokenCookies(reply);
+          throw error;
+        }
+      },
+    );
+
+    app.post<{ Body: { token?: string; token_type_hint?: string } }>(
+      '/v1/tokens/revoke',
+      {
+        preValidation: emptyBodyAsObject,
+        schema: {
+          tags: ['tokens'],
+          summary: 'Revoke a refresh or access token and its family (RFC 7009)',
+          body: { type: 'object', properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } } },
+          response: { 200: { type: 'object', properties: {} }, ...problems(400, 403, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        const bodyToken = request.body.token;
+        const { token, transport } = presentedRefresh(tessera, request, bodyToken);
+        const familyId = tessera.tokens.familyOfRefreshToken(token) ?? (await accessTokenFamily(tessera, token));
+        if (familyId) await tessera.tokens.revokeFamily(familyId, 'revoked', clientOf(request));
+        if (transport === 'cookie') clearTokenCookies(reply);
+        return {};
+      },
+    );
+  };
+
+/** The family of a valid access token; null for anything else (RFC 7009 §2.2: always 200). */
+async function accessTokenFamily(tessera: Tessera, token: string): Promise<string | null> {
+  try {
+    return (await tessera.verifier.verify(token)).sid;
+  } catch (error) {
+    if (isAuthError(error, 'unavailable')) throw error;
+    return null;
+  }
+}

@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { Argon2Hasher } from './adapters/argon2.js';
+import { loadBlocklist } from './adapters/blocklist.js';
+import { openSqliteStores } from './adapters/sqlite/index.js';
+import type { Config } from './config.js';
+import type { Clock } from './core/clock.js';
+import { systemClock } from './core/clock.js';
+import type { PasswordHasher, Stores } from './core/ports.js';
+import { Tessera } from './core/tessera.js';
+import { coreOptions } from './options.js';
+import { buildApp } from './http/app.js';
+
+/** Opens the stores that the configuration names: SQLite or PostgreSQL, and Redis when set. */
+export async function openStores(config: Config, clock: Clock): Promise<Stores> {
+  const url = config.databaseUrl;
+  if (url.startsWith('sqlite:')) return openSqliteStores(url.slice('sqlite:'.length), { clock });
+  const { openPostgresStores } = await import('./adapters/postgres/index.js');
+  return openPostgresStores(url, { clock });
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  hasher?: PasswordHasher;
+  stores?: Stores;
+}
+
+/** Opens the stores and assembles the core, for the server and the CLI alike. */
+export async function openTessera(config: Config, options: RuntimeOptions = {}): Promise<Tessera> {
+  const clock = options.clock ?? systemClock;
+  const stores = options.stores ?? (await openStores(config, clock));
+  const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue });
+  try {
+    return await Tessera.create(stores, hasher, clock, coreOptions(config, loadBlocklist()));
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+}
+
+/** The HTTP app on an assembled core, with the configuration's HTTP settings. */
+export function buildHttp(tessera: Tessera, config: Config, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  return buildApp(tessera, {
+    issuer: config.issuer,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
+    logger,
+  });
+}
