@@ -1,7 +1,7 @@
 import { describe } from 'vitest';
 import pg from 'pg';
 import { dropPostgresSchema, openPostgresStores } from '../../src/adapters/postgres/index.js';
-import { ManualClock, systemClock } from '../../src/core/clock.js';
+import { type Clock, ManualClock, systemClock } from '../../src/core/clock.js';
 import type { EventBus, Stores } from '../../src/core/ports.js';
 import { POSTGRES_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { auditLogContract } from './auditLog.contract.js';
@@ -15,7 +15,7 @@ import { userStoreContract } from './userStore.contract.js';
 const available = await serviceAvailable('postgres');
 
 /** Stores in a schema of their own; `close` drops it. */
-async function openIsolated(clock = new ManualClock()): Promise<{ stores: Stores; schema: string; close(): Promise<void> }> {
+async function openIsolated(clock: Clock = new ManualClock()): Promise<{ stores: Stores; schema: string; close(): Promise<void> }> {
   const schema = uniqueName('tessera').toLowerCase();
   const stores = await openPostgresStores(POSTGRES_URL, { clock, schema, poolSize: 12 });
   return {

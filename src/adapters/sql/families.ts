@@ -1,17 +1,8 @@
-import type { ExpressionBuilder, Transaction } from 'kysely';
 import type { TokenFamily } from '../../core/model.js';
 import type { FamilyStore } from '../../core/ports.js';
+import { evictBeyondCap, live, purgeEnded } from './credentials.js';
 import { type SqlContext, exclusive } from './dialect.js';
 import { familyFromRow, familyToRow } from './rows.js';
-import type { Database } from './schema.js';
-
-type Eb = ExpressionBuilder<Database, 'families'>;
-
-const idleEnd = (eb: Eb) => eb('rotated_at', '+', eb.ref('idle_timeout_ms'));
-
-/** Neither revoked nor past either end at `now`. */
-const live = (now: number) => (eb: Eb) =>
-  eb.and([eb('revoked_at', 'is', null), eb('expires_at', '>', now), eb(idleEnd(eb), '>', now)]);
 
 export class SqlFamilyStore implements FamilyStore {
   readonly #ctx: SqlContext;
@@ -24,7 +15,7 @@ export class SqlFamilyStore implements FamilyStore {
     // Serialised per user, so that concurrent logins never leave more than `cap` live.
     return exclusive(this.#ctx, 'families', family.userId, async (trx) => {
       await trx.insertInto('families').values(familyToRow(family)).execute();
-      return this.#evict(trx, family, cap, now);
+      return evictBeyondCap(trx, 'families', family, cap, now);
     });
   }
 
@@ -62,39 +53,14 @@ export class SqlFamilyStore implements FamilyStore {
       .selectFrom('families')
       .selectAll()
       .where('user_id', '=', userId)
-      .where(live(now))
+      .where(live('families', now))
       .orderBy('created_at')
       .orderBy('id')
       .execute();
     return rows.map(familyFromRow);
   }
 
-  async purgeFamilies(before: number): Promise<number> {
-    const result = await this.#ctx.db
-      .deleteFrom('families')
-      .where((eb) =>
-        eb.or([
-          eb('revoked_at', '<', before),
-          eb.and([eb('revoked_at', 'is', null), eb.or([eb('expires_at', '<', before), eb(idleEnd(eb), '<', before)])]),
-        ]),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
-  async #evict(trx: Transaction<Database>, kept: TokenFamily, cap: number, now: number): Promise<string[]> {
-    const others = await trx
-      .selectFrom('families')
-      .select('id')
-      .where('user_id', '=', kept.userId)
-      .where('id', '!=', kept.id)
-      .where(live(now))
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    const evicted = others.slice(0, Math.max(0, others.length + 1 - cap)).map((row) => row.id);
-    if (evicted.length === 0) return [];
-    await trx.updateTable('families').set({ revoked_at: now, revoke_reason: 'evicted' }).where('id', 'in', evicted).execute();
-    return evicted;
+  purgeFamilies(before: number): Promise<number> {
+    return purgeEnded(this.#ctx.db, 'families', before);
   }
 }
