@@ -3,7 +3,7 @@ import { Credentials } from './credentials.js';
 import type { Clock } from './clock.js';
 import { DAY, SECOND } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
-import type { SigningAlg } from './model.js';
+import type { ClientInfo, SigningAlg, StoredKey } from './model.js';
 import { Keyring } from './keyring.js';
 import type { PasswordHasher, Stores, Subscription } from './ports.js';
 import { Revocations } from './revocations.js';
@@ -149,6 +149,13 @@ export class Tessera {
     const timer = setInterval(() => void task().catch(() => undefined), ms);
     timer.unref();
     this.#timers.push(timer);
+  }
+
+  /** `tessera keys rotate`: a new key signs from now on; the old one stays until its tokens expire. */
+  async rotateKeys(actor: ClientInfo | null): Promise<StoredKey> {
+    const key = await this.keyring.rotate();
+    await this.audit.record('key_rotated', null, actor, `new kid ${key.kid}`);
+    return key;
   }
 
   /** Deletes sessions and families that ended more than the retention period ago. */
