@@ -4,18 +4,47 @@ import { loadBlocklist } from './adapters/blocklist.js';
 import { openSqliteStores } from './adapters/sqlite/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
-import { systemClock } from './core/clock.js';
+import { DAY, SECOND, systemClock } from './core/clock.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
-import { Tessera } from './core/tessera.js';
+import { LEEWAY_SECONDS, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
 import { buildApp } from './http/app.js';
 
-/** Opens the stores that the configuration names: SQLite or PostgreSQL, and Redis when set. */
-export async function openStores(config: Config, clock: Clock): Promise<Stores> {
+async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
   const url = config.databaseUrl;
   if (url.startsWith('sqlite:')) return openSqliteStores(url.slice('sqlite:'.length), { clock });
   const { openPostgresStores } = await import('./adapters/postgres/index.js');
   return openPostgresStores(url, { clock });
+}
+
+/**
+ * Opens the stores that the configuration names: SQLite or PostgreSQL for users, families, keys and
+ * audit; with TESSERA_REDIS_URL, Redis for sessions, limits and the revocation feed, so that many
+ * instances share them (DESIGN.md, "Parts").
+ */
+export async function openStores(config: Config, clock: Clock): Promise<Stores> {
+  const sql = await openSqlStores(config, clock);
+  if (config.redisUrl === null) return sql;
+  const { openRedisStores } = await import('./adapters/redis/index.js');
+  const redis = await openRedisStores(config.redisUrl, {
+    clock,
+    prefix: config.redisPrefix,
+    retainMs: Math.max(DAY, (config.accessTtl + LEEWAY_SECONDS) * SECOND),
+  }).catch(async (error: unknown) => {
+    await sql.close();
+    throw error;
+  });
+  return {
+    ...sql,
+    sessions: redis.sessions,
+    limiter: redis.limiter,
+    bus: redis.bus,
+    ping: async () => (await Promise.all([sql.ping(), redis.ping()])).every(Boolean),
+    close: async () => {
+      await redis.close();
+      await sql.close();
+    },
+  };
 }
 
 export interface RuntimeOptions {
@@ -44,6 +73,7 @@ export function buildHttp(tessera: Tessera, config: Config, logger: FastifyServe
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,
+    feedSecret: config.feedSecret,
     logger,
   });
 }

@@ -21,7 +21,7 @@ export class Revocations implements FeedListener {
   readonly deny: DenyView;
   readonly #clock: Clock;
   readonly #maxStalenessMs: number;
-  readonly #listeners: Array<(event: RevocationEvent) => void> = [];
+  readonly #listeners: Array<(event: RevocationEvent, cursor: string) => void> = [];
   #lastBeat = Number.NEGATIVE_INFINITY;
   #cursor: string | null = null;
   #lastPrune = 0;
@@ -33,14 +33,14 @@ export class Revocations implements FeedListener {
   }
 
   /** Registers a consumer of every event, such as a cache that must evict. */
-  listen(listener: (event: RevocationEvent) => void): void {
+  listen(listener: (event: RevocationEvent, cursor: string) => void): void {
     this.#listeners.push(listener);
   }
 
   onEvent(message: FeedMessage): void {
     this.#cursor = message.cursor;
     this.deny.apply(message.event);
-    for (const listener of this.#listeners) listener(message.event);
+    for (const listener of this.#listeners) listener(message.event, message.cursor);
   }
 
   onHeartbeat(at: number): void {

@@ -46,6 +46,8 @@ export class Tessera {
   readonly stores: Stores;
   readonly clock: Clock;
   readonly options: CoreOptions;
+  /** How long a revocation matters: the longest access token plus the leeway. */
+  readonly revocationRetainMs: number;
   #subscription: Subscription | null = null;
   #timers: NodeJS.Timeout[] = [];
 
@@ -55,6 +57,7 @@ export class Tessera {
     this.clock = clock;
     this.options = options;
     const retainMs = options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND;
+    this.revocationRetainMs = retainMs;
     this.revocations = new Revocations({ clock, maxStalenessMs: options.maxStalenessMs, retainMs });
     this.audit = new Auditor(stores.audit, clock);
     const revoker = new Revoker(stores.bus, this.audit, clock, retainMs);

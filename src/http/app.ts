@@ -10,6 +10,7 @@ import { handleError, problemOf, sendProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
+import { revocationFeedRoutes } from './routes/revocationFeed.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -19,6 +20,7 @@ export interface HttpOptions {
   allowedOrigins: readonly string[];
   trustProxy: readonly string[];
   metricsToken: string | null;
+  feedSecret: string | null;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -80,6 +82,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   await app.register(tokenRoutes(tessera));
   await app.register(meRoutes(tessera));
   await app.register(adminRoutes(tessera));
+  await app.register(revocationFeedRoutes(tessera, options.feedSecret));
   return app;
 }
 
