@@ -160,6 +160,8 @@ export interface Stores {
   limiter: Limiter;
   audit: AuditLog;
   bus: EventBus;
+  /** The migrations that opening these stores applied, in order; for `tessera migrate`. */
+  migrationsApplied?: readonly string[];
   /** True when every store answers; for /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -25,8 +25,9 @@ export interface SqlStoresOptions {
 /** Migrates the database, then builds every port on it. Destroys `db` when migration fails. */
 export async function openSqlStores(db: Kysely<Database>, dialect: SqlDialect, migrations: URL, options: SqlStoresOptions): Promise<Stores> {
   const ctx: SqlContext = { db, dialect };
+  let migrationsApplied: string[];
   try {
-    await migrate(ctx, migrations, options.clock);
+    migrationsApplied = await migrate(ctx, migrations, options.clock);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -40,6 +41,7 @@ export async function openSqlStores(db: Kysely<Database>, dialect: SqlDialect, m
     limiter: new SqlLimiter(ctx),
     audit: new SqlAuditLog(ctx),
     bus,
+    migrationsApplied,
     ping: () => sql`select 1`.execute(db).then(() => true, () => false),
     close: async () => {
       await bus.close();
