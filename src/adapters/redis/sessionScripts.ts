@@ -38,6 +38,9 @@ if not f[4] then
 end
 -- Members whose live end has passed are no longer live: prune them before counting.
 redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
+-- Under the cap by count alone (the usual login): no need to read the others' records.
+local counted = redis.call('ZCARD', idx) - (redis.call('ZSCORE', idx, id) and 1 or 0)
+if counted + 1 <= cap then return {} end
 local others = {}
 for _, other in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
   if other ~= id then
