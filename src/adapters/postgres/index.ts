@@ -37,10 +37,23 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   }
 }
 
+/** CREATE SCHEMA IF NOT EXISTS still fails when two sessions race to create one: serialise them. */
+async function createSchema(client: pg.Client, schema: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('tessera:create-schema'))`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
 /** Connects a pool to `url`, migrates the database (or `schema`) and builds every port on it. */
 export async function openPostgresStores(url: string, options: PostgresStoresOptions): Promise<Stores> {
   const schema = options.schema === undefined ? undefined : checkedSchema(options.schema);
-  if (schema) await withClient(url, (client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`));
+  if (schema) await withClient(url, (client) => createSchema(client, schema));
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
