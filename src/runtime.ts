@@ -14,7 +14,11 @@ async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
   const url = config.databaseUrl;
   if (url.startsWith('sqlite:')) return openSqliteStores(url.slice('sqlite:'.length), { clock });
   const { openPostgresStores } = await import('./adapters/postgres/index.js');
-  return openPostgresStores(url, { clock });
+  // `?schema=NAME` keeps one deployment (or one test) in a schema of its own.
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  return openPostgresStores(parsed.toString(), schema === null ? { clock } : { clock, schema });
 }
 
 /**

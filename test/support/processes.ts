@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Processes started by a test, each bounded in time and always stopped. */
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const CLI = join(ROOT, 'dist/cli/main.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `${prefix}-`));
+
+/** Polls `check` until it returns true or `ms` pass; resolves with the time it took, or rejects. */
+export async function within(ms: number, check: () => Promise<boolean>, what: string): Promise<number> {
+  const start = Date.now();
+  let last: unknown = null;
+  while (Date.now() - start < ms) {
+    try {
+      if (await check()) return Date.now() - start;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${what}: not within ${ms} ms${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export interface Started {
+  child: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts a process; its output is kept for failure messages, and it dies with the test. */
+export function start(command: string, args: string[], env: Record<string, string>): Started {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Starts `tessera serve` from dist/ and waits for /healthz. */
+export async function startServer(env: Record<string, string>): Promise<Started & { url: string }> {
+  const port = await freePort();
+  const server = start('node', [CLI, 'serve'], { TESSERA_PORT: String(port), TESSERA_LOG_LEVEL: 'warn', ...env });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await within(20_000, async () => (await fetch(`${url}/healthz`)).ok, `server on ${port}`);
+  } catch (error) {
+    await server.stop('SIGKILL');
+    throw new Error(`${String(error)}\n${server.output()}`);
+  }
+  return { ...server, url };
+}
+
+/** A redis-server of the test's own, so that fault cases never touch the shared one. */
+export async function startRedis(dir: string, port?: number): Promise<Started & { url: string; port: number }> {
+  const p = port ?? (await freePort());
+  const redis = start('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {});
+  await within(10_000, async () => {
+    const { Socket } = await import('node:net');
+    return new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('error', () => resolve(false));
+      socket.connect(p, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+    });
+  }, `redis-server on ${p}`);
+  return { ...redis, url: `redis://127.0.0.1:${p}`, port: p };
+}
