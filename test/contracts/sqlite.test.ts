@@ -158,6 +158,7 @@ describe('SQLite file handling', () => {
       for (const end = Date.now() + durationMs; Date.now() < end; rounds++) {
         await stores.audit.append({ at: T0 + rounds, event: 'logout', userId, ip: null, userAgent: 'parent', reason: null });
         await stores.sessions.createSession(makeSession({ userId, createdAt: T0 + rounds }), 5, T0 + rounds);
+        await stores.limiter.hit('shared', 60_000, T0);
       }
       return rounds;
     };
@@ -171,6 +172,7 @@ describe('SQLite file handling', () => {
       expect(Math.min(...rounds)).toBeGreaterThan(0);
       expect(await verifyAuditChain(stores.audit)).toEqual({ ok: true, entries: total });
       expect(await stores.sessions.listSessions(userId, T0 + 1000)).toHaveLength(5);
+      expect((await stores.limiter.peek('shared', T0))?.count).toBe(total);
       const tags = (): string[] => messages.map((m) => m.event.userId);
       await waitFor(() => tags().includes('child-a') && tags().includes('child-b'), 3000, 'events from the other processes');
     } finally {

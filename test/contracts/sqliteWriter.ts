@@ -16,6 +16,7 @@ let rounds = 0;
 for (const end = Date.now() + Number(duration); Date.now() < end; rounds++) {
   await stores.audit.append({ at: T0 + rounds, event: 'login_success', userId, ip: null, userAgent: tag, reason: null });
   await stores.sessions.createSession(makeSession({ userId, createdAt: T0 + rounds }), 5, T0 + rounds);
+  await stores.limiter.hit('shared', 60_000, T0);
 }
 await stores.bus.publish({ type: 'user', userId: tag, at: Date.now(), notBefore: null });
 await stores.close();

@@ -39,12 +39,16 @@ export interface SqliteStoresOptions {
 /** Opens (creating if need be) the SQLite file at `path`, or ':memory:', migrates it and builds every port on it. */
 export async function openSqliteStores(path: string, options: SqliteStoresOptions): Promise<Stores> {
   if (path !== ':memory:') await mkdir(dirname(resolve(path)), { recursive: true });
+  // synchronous stays FULL (the default): an acknowledged revocation must survive a power cut.
   const database = new BetterSqlite3(path);
-  database.pragma('journal_mode = WAL');
-  database.pragma('busy_timeout = 5000');
-  database.pragma('foreign_keys = ON');
-  // WAL with synchronous=NORMAL stays consistent across crashes and skips an fsync per commit.
-  database.pragma('synchronous = NORMAL');
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   return openSqlStores(db, sqliteDialect, MIGRATIONS, options);
 }
