@@ -60,8 +60,9 @@ export class JwksKeySource implements KeySource {
   }
 
   refresh(): Promise<boolean> {
+    if (this.#inFlight) return this.#inFlight;
     if (this.#clock.now() - this.#lastFetch < this.#minRefetchMs) return Promise.resolve(false);
-    this.#inFlight ??= this.load()
+    this.#inFlight = this.load()
       .then(() => true, () => false)
       .finally(() => {
         this.#inFlight = null;
