@@ -1,0 +1,64 @@
+// A minimal HTTP client for set-up steps and probes, with a hard time limit on every request.
+import http from 'node:http';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * @param {string} url
+ * @param {{ method?: string, headers?: Record<string, string>, body?: string, timeoutMs?: number, agent?: http.Agent }} [options]
+ * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: string }>}
+ */
+export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 5000, agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The `name=value` pairs of a response's Set-Cookie headers, joined as a Cookie header. */
+export function cookieHeader(response) {
+  const cookies = response.headers['set-cookie'] ?? [];
+  return cookies.map((line) => line.split(';', 1)[0]).join('; ');
+}
+
+/** A port that was free a moment ago; the server binds it next, on loopback only. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers at all (any status), the process exits, or `timeoutMs` passes. */
+export async function waitUntilAnswering(url, proc, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  proc.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`server exited before answering: ${proc.stderrTail().trim().slice(-600)}`);
+    try {
+      await httpRequest(url, { timeoutMs: 1000 });
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`server did not answer ${url} within ${timeoutMs} ms: ${proc.stderrTail().trim().slice(-600)}`);
+}

@@ -1,0 +1,85 @@
+// What the run happened on, and which cores the server and the load generator get.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function has(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore', timeout: 2000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The CPUs this process may run on, from the kernel's affinity list (e.g. "0-1" or "0,2,4-5"). */
+function allowedCpus() {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(.+)$/m);
+    if (!line) return [];
+    return line[1].split(',').flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The server gets one core, as a single Node process uses one; the load generator gets the rest.
+ * With fewer than 2 cores (or no taskset) nothing is pinned, and the results say so.
+ */
+export function planCores() {
+  const cpus = allowedCpus();
+  if (cpus.length < 2 || !has('taskset')) {
+    return { pinned: false, server: null, load: null, loadThreads: 1, serverCpuCount: os.availableParallelism() };
+  }
+  const [server, ...rest] = cpus;
+  // wrk needs about one thread per core it gets; more than 4 only adds context switches at 64 connections.
+  return { pinned: true, server: String(server), load: rest.join(','), loadThreads: Math.min(rest.length, 4), serverCpuCount: 1 };
+}
+
+/** wrk when installed (it costs the least CPU per request), autocannon from bench/peers otherwise. */
+export function pickLoadGenerator(forced) {
+  if (forced === 'autocannon' || (forced !== 'wrk' && !has('wrk'))) return 'autocannon';
+  return 'wrk';
+}
+
+function wrkVersion() {
+  // wrk prints its version and exits 1 when given no URL.
+  const { stdout = '' } = spawnSync('wrk', ['--version'], { encoding: 'utf8', timeout: 2000 });
+  return stdout.match(/^wrk (\S+)/)?.[1] ?? 'unknown';
+}
+
+/** Share of all CPUs busy over `ms`, from /proc/stat: other work on the machine skews every figure. */
+export async function cpuBusyShare(ms = 1000) {
+  const sample = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const before = sample();
+    await sleep(ms);
+    const after = sample();
+    const total = after.total - before.total;
+    return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
+  } catch {
+    return null;
+  }
+}
+
+export function describeMachine(cores, loadGenerator) {
+  return {
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadGenerator: loadGenerator === 'wrk' ? `wrk ${wrkVersion()}` : 'autocannon',
+    serverCpus: cores.server,
+    loadCpus: cores.load,
+  };
+}

@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { runToEnd } from '../lib/proc.mjs';
+
+const WORKER = fileURLToPath(new URL('../workers/argon2-saturate.mjs', import.meta.url));
+
+/** @type {import('./index.mjs').Scenario} */
+export const argon2Raw = {
+  id: 'argon2-raw',
+  title: 'raw Argon2id hash rate (m=19456, t=2, p=1), server cores',
+  unit: 'hashes/s',
+  // Not an HTTP load: the worker runs on the server's core(s), what tessera-login gets to hash with.
+  async measure(ctx, durationSec) {
+    const concurrency = String(ctx.cores.serverCpuCount * 2);
+    const out = await runToEnd(process.execPath, [WORKER, String(durationSec), concurrency], {
+      cpus: ctx.cores.server,
+      timeoutMs: durationSec * 1000 + 20000,
+    });
+    return JSON.parse(out.trim().split('\n').at(-1));
+  },
+};
