@@ -80,9 +80,14 @@ export class ScratchRedis {
   }
 
   static async start(options: { durable?: boolean } = {}): Promise<ScratchRedis> {
-    const server = new ScratchRedis(await freePort(), options.durable ?? false);
+    const server = await ScratchRedis.reserve(options);
     await server.start();
     return server;
+  }
+
+  /** A server on a spare port that is not running yet: nothing listens until `start`. */
+  static async reserve(options: { durable?: boolean } = {}): Promise<ScratchRedis> {
+    return new ScratchRedis(await freePort(), options.durable ?? false);
   }
 
   async start(): Promise<void> {
@@ -102,7 +107,17 @@ export class ScratchRedis {
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung host. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.kill();
     rmSync(this.#dir, { recursive: true, force: true });
   }
