@@ -1,0 +1,89 @@
+import type { Readable } from 'node:stream';
+import { isAuthError } from '../core/errors.js';
+import type { Users } from '../core/users.js';
+import { type ImportEntry, parseImportEntry } from './importEntry.js';
+import type { ImportCounts } from './progress.js';
+import { readLines } from './readLines.js';
+import { TaskPool } from './taskPool.js';
+
+export interface ImportSummary extends ImportCounts {
+  /** Line numbers whose name was taken already, in the store or earlier in the file. */
+  takenLines: number[];
+  invalidLines: Array<{ line: number; reason: string }>;
+}
+
+export interface ImportOptions {
+  /** Accounts created at once: the hasher's concurrency, so that hashing never waits in its queue. */
+  concurrency: number;
+  onProgress?: (counts: ImportCounts, bytes: number) => void;
+}
+
+/** Far above any valid line (a name of 64 and a password of 256 code points), so that junk is cut short. */
+const MAX_LINE = 16 * 1024;
+const RETRIES = 20;
+
+/**
+ * Creates users from JSON lines through `Users.register`, the same rules as HTTP registration, with
+ * `concurrency` hashes in flight. A taken name is skipped and an invalid line is reported; any other
+ * failure stops the import and is thrown once the accounts in flight are done.
+ */
+export async function importUsers(users: Users, input: Readable, options: ImportOptions): Promise<ImportSummary> {
+  const summary: ImportSummary = { lines: 0, created: 0, taken: 0, invalid: 0, takenLines: [], invalidLines: [] };
+  const pool = new TaskPool(options.concurrency);
+  let fatal: { error: unknown } | null = null;
+  for await (const { number, text, offset } of readLines(input, MAX_LINE)) {
+    if (fatal) break;
+    if (text?.trim() === '') continue;
+    summary.lines++;
+    const entry = text === null ? `longer than ${MAX_LINE} characters` : parseImportEntry(text);
+    if (typeof entry === 'string') {
+      summary.invalid++;
+      summary.invalidLines.push({ line: number, reason: entry });
+      continue;
+    }
+    await pool.add(() =>
+      createOne(users, entry, number, summary)
+        .catch((error: unknown) => void (fatal ??= { error }))
+        .finally(() => options.onProgress?.(summary, offset)),
+    );
+  }
+  await pool.drain();
+  if (fatal) throw (fatal as { error: unknown }).error;
+  summary.takenLines.sort((a, b) => a - b);
+  summary.invalidLines.sort((a, b) => a.line - b.line);
+  return summary;
+}
+
+async function createOne(users: Users, entry: ImportEntry, line: number, summary: ImportSummary): Promise<void> {
+  try {
+    await registerPatiently(users, entry);
+    summary.created++;
+  } catch (error) {
+    if (isAuthError(error, 'username_taken')) {
+      summary.taken++;
+      summary.takenLines.push(line);
+    } else if (isAuthError(error, 'validation_failed')) {
+      summary.invalid++;
+      const reasons = (error.errors ?? []).map((field) => `${field.field}: ${field.message} (${field.code})`);
+      summary.invalidLines.push({ line, reason: reasons.join('; ') || error.message });
+    } else {
+      throw error;
+    }
+  }
+}
+
+/**
+ * The hasher refuses work when its queue is full; one hash it started on its own (the equal-work
+ * dummy) can briefly take a slot the pool counted on, so a refusal is retried after a pause.
+ */
+async function registerPatiently(users: Users, entry: ImportEntry): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await users.register(entry.username, entry.password, null, entry.role);
+      return;
+    } catch (error) {
+      if (!isAuthError(error, 'unavailable') || attempt >= RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { Config } from '../config.js';
+import type { Tessera } from '../core/tessera.js';
+import { openTessera } from '../runtime.js';
+
+/**
+ * Opens the core on the configured stores (which runs pending migrations), runs `work`, and closes it.
+ * The CLI never calls `start()`: it follows no feed and runs no timers, so the process exits as soon
+ * as the work is done. What it changes reaches running servers through the revocation log they poll.
+ */
+export async function withTessera<T>(config: Readonly<Config>, work: (tessera: Tessera) => Promise<T>): Promise<T> {
+  const tessera = await openTessera(config);
+  try {
+    return await work(tessera);
+  } finally {
+    await tessera.close();
+  }
+}
