@@ -164,7 +164,7 @@ describe('per-address limits and X-Forwarded-For', () => {
   });
 
   it('ignores X-Forwarded-For from a peer that is not a trusted proxy: rotating it does not reset the limit', async () => {
-    for (const env of [{}, { TESSERA_TRUST_PROXY: '10.0.0.1' }]) {
+    for (const env of [{}, { TESSERA_TRUST_PROXY: '10.0.0.1' }] as Array<Record<string, string>>) {
       t = await testApp(env);
       await t.register('alice');
       await spray((i) => ({ 'x-forwarded-for': `198.51.100.${i}` }));
