@@ -75,7 +75,8 @@ export class RedisSessionStore implements SessionStore {
       const rows = array(await this.#run(LIST_SESSIONS, [this.#keys.userSessions(userId)], [now, this.#keys.sessionPrefix]));
       const sessions = rows.map((row) => {
         const { id, ...hash } = pairsToHash(array(row));
-        return sessionFromHash(id ?? '', hash);
+        if (id === undefined) throw new Error('unexpected reply from Redis');
+        return sessionFromHash(id, hash);
       });
       // The index is pruned by its scores; the records themselves decide.
       return sessions.filter((s) => isLive(s, now)).sort(byAge);
@@ -87,9 +88,9 @@ export class RedisSessionStore implements SessionStore {
     return guard(async () => {
       let purged = 0;
       for (;;) {
-        const [gone, examined] = numbers(await this.#run(PURGE_SESSIONS, [this.#keys.sessionEnds], args));
-        purged += gone ?? 0;
-        if ((examined ?? 0) < PURGE_BATCH) return purged;
+        const [gone = 0, examined = 0] = numbers(await this.#run(PURGE_SESSIONS, [this.#keys.sessionEnds], args));
+        purged += gone;
+        if (examined < PURGE_BATCH) return purged;
       }
     });
   }
