@@ -69,8 +69,8 @@ export class Keyring {
       verify.set(key.kid, imported);
       jwks.push({ ...jwk, kid: key.kid, alg: key.alg, use: 'sig' });
       if (key.retiredAt === null && signing === null) {
-        const privateJwk = JSON.parse(this.#unseal(key.privateJwk)) as import('node:crypto').JsonWebKey;
-        signing = { kid: key.kid, alg: key.alg, key: createPrivateKey({ key: privateJwk, format: 'jwk' }) };
+        // Opening a sealed key runs scrypt on the event loop (~0.1 s), and an unknown kid triggers a reload: keep the open key (ASVS 5.0 V15.2.2).
+        signing = this.#signing?.kid === key.kid ? this.#signing : this.#openSigningKey(key);
       }
     }
     if (this.#options.alg === 'HS256') {
@@ -83,6 +83,11 @@ export class Keyring {
     this.#signing = signing;
     this.#verify = verify;
     this.#jwks = jwks;
+  }
+
+  #openSigningKey(key: StoredKey): SigningKey {
+    const privateJwk = JSON.parse(this.#unseal(key.privateJwk)) as import('node:crypto').JsonWebKey;
+    return { kid: key.kid, alg: key.alg, key: createPrivateKey({ key: privateJwk, format: 'jwk' }) };
   }
 
   /** Makes a new key that signs from now on, retires the others, and drops those past retention. */
