@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { DAY, SECOND, systemClock } from './core/clock.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
+import { guardStores } from './core/storeGuard.js';
 import { LEEWAY_SECONDS, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
 import { buildApp } from './http/app.js';
@@ -60,7 +61,7 @@ export interface RuntimeOptions {
 /** Opens the stores and assembles the core, for the server and the CLI alike. */
 export async function openTessera(config: Config, options: RuntimeOptions = {}): Promise<Tessera> {
   const clock = options.clock ?? systemClock;
-  const stores = options.stores ?? (await openStores(config, clock));
+  const stores = guardStores(options.stores ?? (await openStores(config, clock)));
   const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue });
   try {
     return await Tessera.create(stores, hasher, clock, coreOptions(config, loadBlocklist()));

@@ -85,7 +85,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * logged and answered with a generic 500 that never echoes its message.
  */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof AuthError) return sendProblem(reply, error, request.headers.authorization !== undefined);
+  if (error instanceof AuthError) {
+    if (error.code === 'unavailable' && error.cause !== undefined) request.log.warn({ err: error.cause }, error.detail);
+    return sendProblem(reply, error, request.headers.authorization !== undefined);
+  }
   if (error.validation) {
     const errors = fieldErrors(error.validation as AjvError[]);
     return sendProblem(reply, new AuthError('validation_failed', { detail: 'the body does not match the schema', errors }));

@@ -130,3 +130,31 @@ describe('the revocation feed fails closed', () => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: sessionCookie(cookie) })).statusCode).toBe(200);
   });
 });
+
+describe('a store failure', () => {
+  it('answers 503 with Retry-After, never 500 and never access', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const { cookie } = await t.login('alice');
+    await t.tessera.stores.close(); // the database goes away under the running app
+    const attempts = [
+      await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'bob', password: PASSWORD } }),
+      await t.app.inject({ method: 'POST', url: '/v1/session', payload: { username: 'alice', password: PASSWORD } }),
+      await t.app.inject({ method: 'POST', url: '/v1/tokens', payload: { username: 'alice', password: 'wrong password, long enough' } }),
+      await t.app.inject({ method: 'GET', url: '/v1/me', headers: sessionCookie(`${cookie.split('.')[0]}.${'A'.repeat(43)}`) }),
+      await t.app.inject({ method: 'GET', url: '/v1/me', headers: sessionCookie('AAAAAAAAAAAAAAAAAAAAAA.' + 'B'.repeat(43)) }),
+      await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', payload: { refresh_token: 'AAAAAAAAAAAAAAAAAAAAAA.' + 'A'.repeat(48) } }),
+    ];
+    for (const res of attempts) {
+      expect([503, 401]).toContain(res.statusCode);
+      if (res.statusCode === 503) {
+        expect(res.json().code).toBe('unavailable');
+        expect(res.headers['retry-after']).toBe('1');
+      }
+    }
+    expect(attempts.slice(0, 3).map((r) => r.statusCode)).toEqual([503, 503, 503]);
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().stores).toBe('unreachable');
+  });
+});
