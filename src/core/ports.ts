@@ -38,13 +38,14 @@ export interface UserStore {
 
 export interface SessionStore {
   /**
-   * Inserts `session`, then revokes (reason `evicted`) the owner's oldest live sessions beyond `cap`.
-   * Atomic per user: concurrent logins never leave more than `cap` live. Returns the evicted ids.
+   * Inserts `session`, then revokes (reason `evicted`) the owner's oldest live sessions beyond `cap`
+   * (ties on `createdAt` broken by id; the new one is never evicted). Atomic per user: concurrent
+   * logins never leave more than `cap` live. Returns the evicted ids.
    */
   createSession(session: Session, cap: number, now: number): Promise<string[]>;
   /** The record, live, expired or revoked, while it is retained; null when unknown or purged. */
   getSession(id: string): Promise<Session | null>;
-  /** Records use: sets `lastSeenAt` when the session is not revoked. */
+  /** Records use: sets `lastSeenAt` when the session is not revoked; never moves it backwards. */
   touchSession(id: string, lastSeenAt: number): Promise<void>;
   /** Tombstones the session. Returns it as it was when it was not yet revoked, else null. */
   revokeSession(id: string, reason: string, now: number): Promise<Session | null>;
@@ -62,7 +63,8 @@ export interface FamilyStore {
   /**
    * Moves the family from generation `from` to `from + 1`, storing `secretHash` and `rotatedAt = now`,
    * only if it is still at `from` and not revoked: one conditional update, so exactly one of several
-   * concurrent rotations wins. Returns the new record, or null when it lost (or the family is dead).
+   * concurrent rotations wins. Returns the new record, or null when it lost (or the family is
+   * revoked). It does not look at expiry: the core checks that first.
    */
   rotateFamily(id: string, from: number, secretHash: Buffer, now: number): Promise<TokenFamily | null>;
   /** Tombstones the family. Returns it as it was when it was not yet revoked, else null. */
@@ -76,6 +78,7 @@ export interface FamilyStore {
 export interface KeyStore {
   /** Every stored signing key, newest first. */
   listKeys(): Promise<StoredKey[]>;
+  /** Rejects when the kid exists. */
   insertKey(key: StoredKey): Promise<void>;
   /** Sets `retiredAt` on every key that has none, except `keepKid`. */
   retireKeysExcept(keepKid: string, at: number): Promise<void>;
@@ -96,8 +99,8 @@ export interface LimitState {
 
 export interface Limiter {
   /**
-   * Counts one hit on `key`, atomically. A fixed window of `windowMs` starts at the first hit; a hit
-   * after it ends starts a new one. Returns the state after the hit.
+   * Counts one hit on `key`, atomically. A fixed window of `windowMs` (as given at its first hit)
+   * starts at the first hit; a hit at or after its end starts a new one. Returns the state after the hit.
    */
   hit(key: string, windowMs: number, now: number): Promise<LimitState>;
   /** The state of the key's current window, or null when there is none at `now`. */
@@ -111,7 +114,7 @@ export interface AuditLog {
    * serialised, so the chain never forks.
    */
   append(entry: AuditEntry): Promise<void>;
-  /** Entries with `seq > after`, in order, at most `limit`. */
+  /** Entries with `seq > after`, in order, at most `limit`. Sequence numbers start at 1 and increase. */
   read(after: number, limit: number): Promise<StoredAuditEntry[]>;
   /** The last `limit` entries, oldest first. */
   tail(limit: number): Promise<StoredAuditEntry[]>;
@@ -127,6 +130,10 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * Where a subscription starts: after a cursor this backend gave (an unknown cursor replays all that
+ * is retained), or at events whose own `at` is at or after `sinceTime`.
+ */
 export type FeedStart = { cursor: string } | { sinceTime: number };
 
 export interface EventBus {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { AuthError } from '../../src/core/errors.js';
 import { JwksKeySource, importKeySet } from '../../src/verify/jwks.js';
-import { type Verifier, createVerifier, tesseraExpress, tesseraFastify } from '../../src/verify/index.js';
+import { type ExpressLikeRequest, type Verifier, createVerifier, tesseraExpress, tesseraFastify } from '../../src/verify/index.js';
 import { type TestApp, testApp } from '../support/app.js';
 
 const FEED_SECRET = 'a-feed-secret-of-enough-length';
@@ -147,8 +147,8 @@ describe('framework middleware', () => {
 
   it('Express: calls next with the claims on req.tessera, or sends the refusal', async () => {
     const run = (verifier: Verifier, authorization?: string) =>
-      new Promise<{ status: number; body: string | null; request: { tessera?: unknown } }>((resolve) => {
-        const request: { headers: { authorization?: string }; tessera?: unknown } = { headers: authorization ? { authorization } : {} };
+      new Promise<{ status: number; body: string | null; request: ExpressLikeRequest }>((resolve) => {
+        const request: ExpressLikeRequest = { headers: authorization ? { authorization } : {} };
         let status = 200;
         const response = {
           status: (code: number) => ((status = code), response),
