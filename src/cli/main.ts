@@ -7,7 +7,7 @@ import type { Command, CommandGroup } from './command.js';
 import { keysCommands } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { reportError } from './reportError.js';
-import { serveCommand } from './serve.js';
+import { serveCommand } from './serveCommand.js';
 import { sessionsCommands } from './sessions.js';
 import { userCommands } from './user.js';
 

@@ -1,5 +1,4 @@
 import { systemClock } from '../core/clock.js';
-import { openStores } from '../runtime.js';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
 import { print } from './output.js';
@@ -18,6 +17,7 @@ export const migrateCommand: Command = {
   async run(args, config) {
     parseCommandArgs(args, {}, [], USAGE);
     // The stores alone: opening them migrates, and no signing key is made as a side effect.
+    const { openStores } = await import('../runtime.js');
     const stores = await openStores(config, systemClock);
     const applied = stores.migrationsApplied ?? [];
     await stores.close();

@@ -1,8 +1,6 @@
 import type { Config } from '../config.js';
 import { loggerOptions } from '../logger.js';
 import { buildHttp, openTessera } from '../runtime.js';
-import { parseCommandArgs } from './args.js';
-import type { Command } from './command.js';
 
 /**
  * `tessera serve`: assemble, follow the revocation feed, listen. SIGTERM and SIGINT stop accepting,
@@ -26,20 +24,5 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
-  const store = config.databaseUrl.replace(/\/\/[^@]*@/, '//***@');
-  app.log.info(`Tessera listens on ${config.host}:${config.port} as issuer ${config.issuer} (store ${store}${config.redisUrl ? ', Redis' : ''})`);
+  app.log.info(`Tessera serves on ${config.issuer} (store ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`);
 }
-
-const USAGE = `Usage: tessera serve
-
-Serves the HTTP API on TESSERA_HOST:TESSERA_PORT (default 127.0.0.1:8080), with the stores of
-TESSERA_DATABASE_URL (default sqlite:./data/tessera.db), until SIGTERM or SIGINT.`;
-
-export const serveCommand: Command = {
-  usage: USAGE,
-  async run(args, config) {
-    parseCommandArgs(args, {}, [], USAGE);
-    await serve(config);
-    return 0;
-  },
-};

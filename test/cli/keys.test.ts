@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { PASSWORD, type RunningServer, startServer, workspace } from './harness.js';
+
+const ws = workspace();
+let server: RunningServer | null = null;
+afterAll(async () => {
+  await server?.stop();
+  ws.remove();
+});
+
+interface KeyJson {
+  kid: string;
+  alg: string;
+  createdAt: string;
+  retiredAt: string;
+  signing: boolean;
+  publishedUntil: string | null;
+}
+
+const listKeys = async (): Promise<KeyJson[]> => (JSON.parse((await ws.cli(['keys', 'list', '--json'])).stdout) as { keys: KeyJson[] }).keys;
+
+const kidOf = (jwt: string): string => (JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString()) as { kid: string }).kid;
+
+describe('tessera keys', () => {
+  it('lists the key made on first open as the one that signs', async () => {
+    const { code, stdout } = await ws.cli(['keys', 'list']);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^KID +ALG +CREATED +RETIRED +SIGNS +IN JWKS$/);
+    expect(lines[1]).toMatch(/^[\w-]{16} +EdDSA +\S+Z +- +yes +yes$/);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('rotates: the new key signs, the old one stays in the JWKS until its tokens expire', async () => {
+    const [old] = await listKeys();
+    const rotated = await ws.cli(['keys', 'rotate']);
+    expect(rotated.code).toBe(0);
+    const [, newKid, until] = /^new signing key ([\w-]+) \(EdDSA\)\nolder keys stay in the JWKS until (\S+Z)\n$/.exec(rotated.stdout) ?? [];
+    expect(newKid).toBeDefined();
+    const keys = await listKeys();
+    expect(keys.map((key) => [key.kid, key.signing])).toEqual([[newKid, true], [old?.kid, false]]);
+    // 15 min of access token lifetime plus 5 s of leeway after the rotation.
+    expect(Date.parse(until ?? '') - Date.parse(keys[1]?.retiredAt ?? '')).toBe(905_000);
+    expect(keys[1]?.publishedUntil).toBe(until);
+    expect((await ws.cli(['keys', 'list'])).stdout).toMatch(new RegExp(`${old?.kid} +EdDSA +\\S+Z +\\S+Z +no +until ${until}`));
+
+    expect((await ws.cli(['user', 'create', 'alice', '--password-stdin'], PASSWORD)).code).toBe(0);
+    server = await startServer(ws);
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((key) => key.kid).sort()).toEqual([newKid, old?.kid].sort());
+    const tokens = await fetch(`${server.url}/v1/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: PASSWORD }) });
+    expect(tokens.status).toBe(200);
+    expect(kidOf(((await tokens.json()) as { access_token: string }).access_token)).toBe(newKid);
+  }, 60_000);
+});
