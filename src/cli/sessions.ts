@@ -50,13 +50,16 @@ const revoke: Command = {
   async run(args, config) {
     const { positionals } = parseCommandArgs(args, {}, ['USERNAME'], REVOKE_USAGE);
     const [username = ''] = positionals;
-    const { user, count } = await withTessera(config, async (tessera) => {
+    const { user, live } = await withTessera(config, async (tessera) => {
       const user = await requireUser(tessera, username);
-      const count = (await tessera.credentials.list(user.id)).length;
+      const live = await tessera.credentials.list(user.id);
       await tessera.credentials.revokeEverything(user.id, null);
-      return { user, count };
+      return { user, live };
     });
-    print(`${user.username}: revoked ${count} ${count === 1 ? 'session' : 'sessions'} and every access token issued until now`);
+    const cookies = live.filter((credential) => credential.kind === 'cookie').length;
+    const families = live.length - cookies;
+    const counted = `${cookies} cookie ${cookies === 1 ? 'session' : 'sessions'}, ${families} token ${families === 1 ? 'family' : 'families'}`;
+    print(`${user.username}: revoked ${counted} and every access token issued until now`);
     return 0;
   },
 };

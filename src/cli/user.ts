@@ -67,7 +67,8 @@ function disabledCommand(disabled: boolean): Command {
 Refuses the user's logins, sessions and access tokens, on every server, within a second.`
     : `Usage: tessera user enable USERNAME
 
-Lets a disabled user log in again. Their old sessions and tokens stay dead.`;
+Lets a disabled user log in again. Sessions and refresh tokens that have not expired work again
+(access tokens issued before the disable stay refused); \`tessera sessions revoke\` ends them first.`;
   return {
     usage,
     async run(args, config) {

@@ -79,7 +79,7 @@ describe('the CLI against a running server', () => {
     expect((await call('GET', '/v1/session', { cookie: session })).status).toBe(200);
     const revoked = await ws.cli(['sessions', 'revoke', 'root']);
     expect(revoked.code).toBe(0);
-    expect(revoked.stdout).toMatch(/^root: revoked \d+ sessions and every access token issued until now\n$/);
+    expect(revoked.stdout).toMatch(/^root: revoked [1-9]\d* cookie sessions, [1-9]\d* token families and every access token issued until now\n$/);
     expect(await answers(() => call('GET', '/v1/session', { cookie: session }), 401, 'session_revoked')).toBe(true);
     expect(await answers(() => call('GET', '/v1/me', { bearer: access }), 401, 'token_revoked')).toBe(true);
     expect((await ws.cli(['sessions', 'list', 'root'])).stdout).toBe('root has no live sessions\n');
@@ -93,6 +93,8 @@ describe('the CLI against a running server', () => {
     expect([login.status, login.body.code]).toEqual([401, 'invalid_credentials']);
     expect((await ws.cli(['user', 'enable', 'root'])).code).toBe(0);
     expect((await call('POST', '/v1/session', { body: { username: 'root', password: PASSWORD } })).status).toBe(200);
+    // A disable refuses sessions without ending them: an enable lets those not yet expired work again.
+    expect(await eventually(async () => (await call('GET', '/v1/session', { cookie: session })).status === 200)).toBe(true);
   }, 30_000);
 
   it('refuses an unknown user for sessions, exit 1', async () => {
