@@ -39,24 +39,43 @@ export function accountBlockedUntil(state: LimitState | null): number {
 export class Throttle {
   readonly #limiter: Limiter;
   readonly #clock: Clock;
+  /** Accounts with an attempt between checkLogin and endLogin on this instance. */
+  readonly #inFlight = new Set<string>();
 
   constructor(limiter: Limiter, clock: Clock) {
     this.#limiter = limiter;
     this.#clock = clock;
   }
 
-  /** Throws `rate_limited` when the account or the address may not try to log in now. */
+  /**
+   * Throws `rate_limited` when the account or the address may not try to log in now. Otherwise the
+   * attempt holds the account until `endLogin`, which the caller must call once the outcome is recorded.
+   */
   async checkLogin(accountKey: string, ip: string): Promise<void> {
     const now = this.#clock.now();
-    const [account, address] = await Promise.all([
-      this.#limiter.peek(`login:account:${accountKey}`, now),
-      this.#limiter.peek(`login:ip:${ip}`, now),
-    ]);
-    const accountUntil = accountBlockedUntil(account);
-    if (accountUntil > now) throw rateLimited(accountUntil, now);
-    if (address && address.count >= THROTTLE.ipLoginFailures) {
-      throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
+    // NIST SP 800-63B-4 §3.2.2: parallel attempts would all read the count before any failure is recorded
+    // and outrun the back-off; one attempt per account at a time (per instance) is checked.
+    if (this.#inFlight.has(accountKey)) throw rateLimited(now + SECOND, now);
+    this.#inFlight.add(accountKey);
+    try {
+      const [account, address] = await Promise.all([
+        this.#limiter.peek(`login:account:${accountKey}`, now),
+        this.#limiter.peek(`login:ip:${ip}`, now),
+      ]);
+      const accountUntil = accountBlockedUntil(account);
+      if (accountUntil > now) throw rateLimited(accountUntil, now);
+      if (address && address.count >= THROTTLE.ipLoginFailures) {
+        throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
+      }
+    } catch (error) {
+      this.#inFlight.delete(accountKey);
+      throw error;
     }
+  }
+
+  /** Ends the attempt that `checkLogin` let through. */
+  endLogin(accountKey: string): void {
+    this.#inFlight.delete(accountKey);
   }
 
   async recordLoginFailure(accountKey: string, ip: string): Promise<void> {

@@ -112,15 +112,20 @@ export class Users {
       await this.#audit.record('login_throttled', null, client, `${purpose}: account ${key.slice(0, 64)}`);
       throw error;
     }
-    const user = await this.#store.findUserByKey(key);
-    const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
-    if (!user || !ok || user.disabled) {
-      await this.#throttle.recordLoginFailure(key, client.ip);
-      await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
-      throw new AuthError('invalid_credentials');
+    try {
+      const user = await this.#store.findUserByKey(key);
+      const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
+      if (!user || !ok || user.disabled) {
+        await this.#throttle.recordLoginFailure(key, client.ip);
+        await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
+        throw new AuthError('invalid_credentials');
+      }
+      await this.#throttle.recordLoginSuccess(key);
+      return user;
+    } finally {
+      // Only once the failure is counted may the next attempt on this account be checked.
+      this.#throttle.endLogin(key);
     }
-    await this.#throttle.recordLoginSuccess(key);
-    return user;
   }
 
   /**
