@@ -86,6 +86,24 @@ describe('per-account back-off', () => {
     expect(processed.length).toBeGreaterThan(15);
   });
 
+  it('does not let parallel guesses outrun the back-off: one attempt per account is checked at a time', async () => {
+    t = await testApp({ TESSERA_TRUST_PROXY: '127.0.0.1' });
+    await t.register('alice');
+    const burst = () =>
+      Promise.all(Array.from({ length: 30 }, (_, i) => login(i % 2 ? 'alice' : 'ALICE', WRONG, { 'x-forwarded-for': `198.51.100.${i}` })));
+    let processed = 0;
+    for (let round = 0; round < 4; round++) {
+      const answers = await burst();
+      for (const res of answers) expect([401, 429]).toContain(res.statusCode);
+      processed += answers.filter((res) => res.statusCode === 401).length;
+      t.advance(HOUR / 60);
+    }
+    // Sequentially, 4 rounds a minute apart let at most 5 free failures and then 1 per round through.
+    expect(processed).toBeLessThanOrEqual(8);
+    const state = await t.tessera.stores.limiter.peek('login:account:alice', t.clock.now());
+    expect(state?.count).toBe(processed);
+  });
+
   it('counts unknown names too, so that a 429 says nothing about whether the account exists', async () => {
     t = await testApp();
     await t.register('alice');
