@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PASSWORD, workspace } from './harness.js';
+
+// Each test runs the built binary several times, about a second each, slower when the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const ws = workspace();
 beforeAll(async () => {
@@ -8,7 +11,7 @@ beforeAll(async () => {
   expect((await ws.cli(['user', 'create', 'bob', '--password-stdin'], PASSWORD)).code).toBe(0);
   expect((await ws.cli(['user', 'role', 'bob', 'admin'])).code).toBe(0);
   expect((await ws.cli(['user', 'disable', 'bob'])).code).toBe(0);
-}, 30_000);
+});
 afterAll(() => ws.remove());
 
 describe('tessera audit', () => {

@@ -1,5 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { workspace } from './harness.js';
+
+// Each test runs the built binary several times, about a second each, slower when the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const ws = workspace();
 afterAll(() => ws.remove());

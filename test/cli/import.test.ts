@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { openTessera } from '../../src/runtime.js';
 import { PASSWORD, workspace } from './harness.js';
+
+// Each test runs the built binary several times, about a second each, slower when the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const ws = workspace();
 afterAll(() => ws.remove());
@@ -69,7 +72,7 @@ describe('tessera user import', () => {
 
     const accounts: Array<[string, string]> = ['ann', 'ben', 'hal', 'ida'].map((name) => [name, secret(name)]);
     expect(await whoCanLogIn([...accounts, ['ann', `${PASSWORD} again`]])).toEqual(['ann:user', 'ben:admin', 'hal:user', 'ida:user']);
-  }, 60_000);
+  });
 
   it('skips everything on a re-run, exit 0', async () => {
     const file = join(ws.dir, 'again.jsonl');
@@ -88,7 +91,7 @@ describe('tessera user import', () => {
     expect(stdout).toBe('40 created, 0 skipped (name taken), 0 invalid, of 40 lines\n');
     const listed = JSON.parse((await ws.cli(['user', 'list', '--json', '--limit', '1000'])).stdout) as { users: Array<{ username: string }> };
     expect(listed.users.filter((user) => user.username.startsWith('bulk'))).toHaveLength(40);
-  }, 60_000);
+  });
 
   it('refuses a missing file, exit 1', async () => {
     const { code, stderr } = await ws.cli(['user', 'import', join(ws.dir, 'missing.jsonl')]);

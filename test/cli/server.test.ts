@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PASSWORD, type RunningServer, eventually, startServer, workspace } from './harness.js';
+
+// Each test runs the built binary several times, about a second each, slower when the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 /**
  * The CLI and a running server on one SQLite file: what the CLI changes reaches the server through
@@ -11,7 +14,7 @@ let server: RunningServer;
 beforeAll(async () => {
   expect((await ws.cli(['user', 'create', 'root', '--role', 'admin', '--password-stdin'], `${PASSWORD}\n`)).code).toBe(0);
   server = await startServer(ws);
-}, 60_000);
+});
 afterAll(async () => {
   await server?.stop();
   ws.remove();
@@ -72,7 +75,7 @@ describe('the CLI against a running server', () => {
     const sessionRole = async () => ((await call('GET', '/v1/session', { cookie: session })).body.user as { role?: string } | undefined)?.role;
     expect(await eventually(async () => (await sessionRole()) === 'user')).toBe(true);
     expect((await call('GET', '/v1/admin/users', { cookie: session })).status).toBe(403);
-  }, 30_000);
+  });
 
   it('revokes every session and token: session_revoked and token_revoked', async () => {
     const { access, session } = await logIn();
@@ -83,7 +86,7 @@ describe('the CLI against a running server', () => {
     expect(await answers(() => call('GET', '/v1/session', { cookie: session }), 401, 'session_revoked')).toBe(true);
     expect(await answers(() => call('GET', '/v1/me', { bearer: access }), 401, 'token_revoked')).toBe(true);
     expect((await ws.cli(['sessions', 'list', 'root'])).stdout).toBe('root has no live sessions\n');
-  }, 30_000);
+  });
 
   it('disables: the session answers session_revoked and logins fail', async () => {
     const { session } = await logIn();
@@ -95,7 +98,7 @@ describe('the CLI against a running server', () => {
     expect((await call('POST', '/v1/session', { body: { username: 'root', password: PASSWORD } })).status).toBe(200);
     // A disable refuses sessions without ending them: an enable lets those not yet expired work again.
     expect(await eventually(async () => (await call('GET', '/v1/session', { cookie: session })).status === 200)).toBe(true);
-  }, 30_000);
+  });
 
   it('refuses an unknown user for sessions, exit 1', async () => {
     expect(await ws.cli(['sessions', 'list', 'nobody'])).toMatchObject({ code: 1, stderr: 'tessera: no user named "nobody"\n' });

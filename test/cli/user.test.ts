@@ -1,14 +1,17 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { openTessera } from '../../src/runtime.js';
 import { BIN, PASSWORD, collect, workspace } from './harness.js';
+
+// Each test runs the built binary several times, about a second each, slower when the suite runs in parallel.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
 
 const ws = workspace();
 beforeAll(async () => {
   const { code } = await ws.cli(['user', 'create', 'alice', '--role', 'admin', '--password-stdin'], `${PASSWORD}\n`);
   expect(code).toBe(0);
-}, 30_000);
+});
 afterAll(() => ws.remove());
 
 /** Checks a password with the core's login check, in this process, on the CLI's database. */
