@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { AuthError } from '../core/errors.js';
 import type { Role } from '../core/model.js';
 import { csrfMatches } from '../core/sessions.js';
@@ -73,8 +73,11 @@ export function assertCsrf(tessera: Tessera, request: FastifyRequest, principal:
   }
 }
 
-/** The preHandler of every authenticated route group: resolve, then the CSRF check. */
-export function requireAuth(tessera: Tessera, role?: Role): preHandlerAsyncHookHandler {
+/**
+ * The first hook of every authenticated route group (onRequest: before the body is even parsed, so
+ * an anonymous caller learns nothing from validation): resolve, then the CSRF check, then the role.
+ */
+export function requireAuth(tessera: Tessera, role?: Role): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = await resolvePrincipal(tessera, request);
     assertCsrf(tessera, request, principal);

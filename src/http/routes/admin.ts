@@ -17,7 +17,7 @@ const decodeCursor = (cursor: string): string => Buffer.from(cursor, 'base64url'
 export const adminRoutes =
   (tessera: Tessera): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('preHandler', requireAuth(tessera, 'admin'));
+    app.addHook('onRequest', requireAuth(tessera, 'admin'));
 
     app.get<{ Querystring: { limit?: string; cursor?: string } }>(
       '/v1/admin/users',

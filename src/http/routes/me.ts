@@ -45,7 +45,7 @@ const AUTH_PROBLEMS = [401, 403, 503];
 export const meRoutes =
   (tessera: Tessera): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('preHandler', requireAuth(tessera));
+    app.addHook('onRequest', requireAuth(tessera));
 
     app.get('/v1/me', { schema: { tags: ['me'], summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, async (request) => {
       const p = request.principal!;
