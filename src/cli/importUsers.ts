@@ -30,9 +30,10 @@ const RETRIES = 20;
 export async function importUsers(users: Users, input: Readable, options: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = { lines: 0, created: 0, taken: 0, invalid: 0, takenLines: [], invalidLines: [] };
   const pool = new TaskPool(options.concurrency);
-  let fatal: { error: unknown } | null = null;
+  // Failures other than a taken name or an invalid line: the first one stops the import.
+  const failures: unknown[] = [];
   for await (const { number, text, offset } of readLines(input, MAX_LINE)) {
-    if (fatal) break;
+    if (failures.length > 0) break;
     if (text?.trim() === '') continue;
     summary.lines++;
     const entry = text === null ? `longer than ${MAX_LINE} characters` : parseImportEntry(text);
@@ -43,12 +44,12 @@ export async function importUsers(users: Users, input: Readable, options: Import
     }
     await pool.add(() =>
       createOne(users, entry, number, summary)
-        .catch((error: unknown) => void (fatal ??= { error }))
+        .catch((error: unknown) => void failures.push(error))
         .finally(() => options.onProgress?.(summary, offset)),
     );
   }
   await pool.drain();
-  if (fatal) throw (fatal as { error: unknown }).error;
+  if (failures.length > 0) throw failures[0];
   summary.takenLines.sort((a, b) => a - b);
   summary.invalidLines.sort((a, b) => a.line - b.line);
   return summary;

@@ -18,6 +18,7 @@ export function promptHidden(prompt: string): Promise<string> {
     let value = '';
     const finish = (error: Error | null): void => {
       stdin.off('data', onData);
+      stdin.off('end', onEnd);
       stdin.setRawMode(false);
       stdin.pause();
       process.stderr.write('\n');
@@ -32,6 +33,9 @@ export function promptHidden(prompt: string): Promise<string> {
         value = BACKSPACE.has(char) ? Array.from(value).slice(0, -1).join('') : value + char;
       }
     };
+    // Without this, a terminal that goes away would leave nothing to wait for, and exit 0.
+    const onEnd = (): void => finish(new CliError('the terminal closed before the password was entered'));
     stdin.on('data', onData);
+    stdin.once('end', onEnd);
   });
 }
