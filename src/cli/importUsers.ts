@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { isAuthError } from '../core/errors.js';
+import { usernameKey } from '../core/credentialPolicy.js';
+import { AuthError, isAuthError } from '../core/errors.js';
 import type { Users } from '../core/users.js';
 import { type ImportEntry, parseImportEntry } from './importEntry.js';
 import type { ImportCounts } from './progress.js';
@@ -32,6 +33,7 @@ export async function importUsers(users: Users, input: Readable, options: Import
   const pool = new TaskPool(options.concurrency);
   // Failures other than a taken name or an invalid line: the first one stops the import.
   const failures: unknown[] = [];
+  const inFlight = new Map<string, Promise<boolean>>();
   for await (const { number, text, offset } of readLines(input, MAX_LINE)) {
     if (failures.length > 0) break;
     if (text?.trim() === '') continue;
@@ -42,11 +44,15 @@ export async function importUsers(users: Users, input: Readable, options: Import
       summary.invalidLines.push({ line: number, reason: entry });
       continue;
     }
-    await pool.add(() =>
-      createOne(users, entry, number, summary)
-        .catch((error: unknown) => void failures.push(error))
-        .finally(() => options.onProgress?.(summary, offset)),
-    );
+    const key = usernameKey(entry.username);
+    await pool.add(() => {
+      const created = createOne(users, entry, number, summary, inFlight.get(key));
+      track(inFlight, key, created);
+      return created.then(
+        () => options.onProgress?.(summary, offset),
+        (error: unknown) => void failures.push(error),
+      );
+    });
   }
   await pool.drain();
   if (failures.length > 0) throw failures[0];
@@ -55,10 +61,23 @@ export async function importUsers(users: Users, input: Readable, options: Import
   return summary;
 }
 
-async function createOne(users: Users, entry: ImportEntry, line: number, summary: ImportSummary): Promise<void> {
+/**
+ * A name repeated in the file goes to its first valid line, whichever hash finishes first: a later line
+ * waits for an earlier one still in flight. Only lines in flight are kept, so memory stays flat.
+ */
+function track(inFlight: Map<string, Promise<boolean>>, key: string, created: Promise<boolean>): void {
+  const settled = created.catch(() => false);
+  inFlight.set(key, settled);
+  void settled.then(() => inFlight.get(key) === settled && inFlight.delete(key));
+}
+
+/** Creates one user; true when it did. `earlier` is a line before it with the same name, still in flight. */
+async function createOne(users: Users, entry: ImportEntry, line: number, summary: ImportSummary, earlier?: Promise<boolean>): Promise<boolean> {
   try {
+    if (earlier && (await earlier)) throw new AuthError('username_taken');
     await registerPatiently(users, entry);
     summary.created++;
+    return true;
   } catch (error) {
     if (isAuthError(error, 'username_taken')) {
       summary.taken++;
@@ -70,6 +89,7 @@ async function createOne(users: Users, entry: ImportEntry, line: number, summary
     } else {
       throw error;
     }
+    return false;
   }
 }
 

@@ -31,7 +31,7 @@ async function whoCanLogIn(accounts: Array<[string, string]>): Promise<string[]>
 }
 
 describe('tessera user import', () => {
-  it('creates the valid lines, skips taken names, reports invalid lines by number, exit 1', async () => {
+  it('creates the valid lines, skips taken and repeated names, reports invalid lines by number, exit 1', async () => {
     expect((await ws.cli(['user', 'create', 'taken', '--password-stdin'], PASSWORD)).code).toBe(0);
     const file = join(ws.dir, 'users.jsonl');
     const lines = [
@@ -47,6 +47,8 @@ describe('tessera user import', () => {
       line({ username: 'fay', password: secret('fay'), role: 'root' }),
       line(['gus', PASSWORD]),
       line({ username: 'hal', password: secret('hal') }),
+      line({ username: 'kim', password: 'short' }),
+      line({ username: 'kim', password: secret('kim') }),
     ];
     // CRLF line ends and a last line without a break are read alike.
     writeFileSync(file, `${lines.join('\r\n')}\r\n${line({ username: 'ida', password: secret('ida') })}`);
@@ -54,7 +56,7 @@ describe('tessera user import', () => {
     expect(code).toBe(1);
     expect(stdout).toBe(
       [
-        '4 created, 2 skipped (name taken), 6 invalid, of 12 lines',
+        '5 created, 2 skipped (name taken), 7 invalid, of 14 lines',
         'taken: lines 5, 7',
         'line 4: not valid JSON',
         'line 6: username: must be at least 3 characters (too_short); password: must be at least 15 characters (too_short)',
@@ -62,16 +64,18 @@ describe('tessera user import', () => {
         'line 9: unknown field "rol"',
         'line 10: "role" must be user or admin',
         'line 11: not a JSON object',
+        'line 13: password: must be at least 15 characters (too_short)',
         '',
       ].join('\n'),
     );
     // Not a terminal: progress comes as plain lines, and the last says 100%.
-    expect(stderr).toMatch(/^import: 100% {2}4 created, 2 taken, 6 invalid {2}\d+\/s$/m);
+    expect(stderr).toMatch(/^import: 100% {2}5 created, 2 taken, 7 invalid {2}\d+\/s$/m);
     expect(stderr).not.toContain('\r');
-    expect(stderr.trimEnd().split('\n').at(-1)).toBe('tessera: 6 invalid lines were not imported');
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('tessera: 7 invalid lines were not imported');
 
-    const accounts: Array<[string, string]> = ['ann', 'ben', 'hal', 'ida'].map((name) => [name, secret(name)]);
-    expect(await whoCanLogIn([...accounts, ['ann', `${PASSWORD} again`]])).toEqual(['ann:user', 'ben:admin', 'hal:user', 'ida:user']);
+    // A repeated name goes to its first valid line, in file order, however the hashing interleaves.
+    const accounts: Array<[string, string]> = ['ann', 'ben', 'hal', 'kim', 'ida'].map((name) => [name, secret(name)]);
+    expect(await whoCanLogIn([...accounts, ['ann', `${PASSWORD} again`]])).toEqual(['ann:user', 'ben:admin', 'hal:user', 'kim:user', 'ida:user']);
   });
 
   it('skips everything on a re-run, exit 0', async () => {
