@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Socket } from 'node:net';
 import type { Tessera } from '../core/tessera.js';
-import { guardOrigin, methodNotAllowed, securityHeaders } from './guards.js';
+import { drainOnClose, guardOrigin, methodNotAllowed, securityHeaders } from './guards.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { handleError, problemOf, sendProblem } from './problem.js';
@@ -71,7 +71,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
     maxAge: 600,
   });
   app.addHook('onRequest', guardOrigin(options.allowedOrigins));
-  app.addHook('onSend', securityHeaders(options.issuer.startsWith('https://')));
+  app.addHook('onSend', securityHeaders(options.issuer.startsWith('https://'), drainOnClose(app)));
   app.setNotFoundHandler(methodNotAllowed(app));
   await registerOpenApi(app, options.issuer);
   registerMetrics(app, tessera, options.metricsToken);

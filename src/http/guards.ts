@@ -21,10 +21,11 @@ export function guardOrigin(allowedOrigins: readonly string[]): onRequestHookHan
   };
 }
 
-/** Headers on every response (API.md, "Operations"). */
-export function securityHeaders(https: boolean): onSendHookHandler {
+/** Headers on every response (API.md, "Operations"), and `Connection: close` while draining. */
+export function securityHeaders(https: boolean, draining: () => boolean): onSendHookHandler {
   return (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
+    if (draining()) reply.header('connection', 'close');
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
@@ -54,4 +55,18 @@ export function methodNotAllowed(app: FastifyInstance): (request: FastifyRequest
     reply.header('allow', [...route.methods].filter((m) => m !== 'HEAD').join(', '));
     sendProblem(reply, new AuthError('method_not_allowed'));
   };
+}
+
+/**
+ * Graceful shutdown: once closing starts, answers to requests still in flight carry
+ * `Connection: close` (see securityHeaders), so that keep-alive connections end with them instead of
+ * holding the close open until their idle timeout.
+ */
+export function drainOnClose(app: FastifyInstance): () => boolean {
+  let draining = false;
+  app.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  return () => draining;
 }
