@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { ConfigError } from './core/errors.js';
 import type { SigningAlg } from './core/model.js';
 
 /** Every setting of Tessera, parsed and validated once at start-up, then frozen. Durations are seconds. */
@@ -37,9 +38,7 @@ export interface Config {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 

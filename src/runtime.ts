@@ -9,7 +9,6 @@ import type { PasswordHasher, Stores } from './core/ports.js';
 import { guardStores } from './core/storeGuard.js';
 import { LEEWAY_SECONDS, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
-import { buildApp } from './http/app.js';
 
 async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
   const url = config.databaseUrl;
@@ -72,7 +71,9 @@ export async function openTessera(config: Config, options: RuntimeOptions = {}):
 }
 
 /** The HTTP app on an assembled core, with the configuration's HTTP settings. */
-export function buildHttp(tessera: Tessera, config: Config, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+export async function buildHttp(tessera: Tessera, config: Config, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  // Loaded on use: CLI commands other than `serve` need no HTTP stack.
+  const { buildApp } = await import('./http/app.js');
   return buildApp(tessera, {
     issuer: config.issuer,
     allowedOrigins: config.allowedOrigins,

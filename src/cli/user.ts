@@ -50,7 +50,7 @@ const role: Command = {
     const next = parseRole(rawRole);
     const { before, after } = await withTessera(config, async (tessera) => {
       const before = await requireUser(tessera, username);
-      return { before, after: await tessera.users.update(before.id, { role: next }, null) };
+      return { before, after: await tessera.updateUser(before.id, { role: next }, null) };
     });
     if (before.role === after.role) print(`${after.username} is already ${after.role}`);
     else if (roleRank(after.role) < roleRank(before.role)) print(`${after.username}: ${before.role} -> ${after.role} (access tokens issued before now are refused)`);
@@ -76,7 +76,7 @@ Lets a disabled user log in again. Sessions and refresh tokens that have not exp
       const [username = ''] = positionals;
       const after = await withTessera(config, async (tessera) => {
         const user = await requireUser(tessera, username);
-        return tessera.users.update(user.id, { disabled }, null);
+        return tessera.updateUser(user.id, { disabled }, null);
       });
       print(`${after.username}: ${verb}d${disabled ? ' (logins, sessions and access tokens are refused)' : ''}`);
       return 0;

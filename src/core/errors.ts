@@ -61,3 +61,8 @@ export function storeUnavailable(what: string, cause?: unknown): AuthError {
 export function isAuthError(error: unknown, code?: ErrorCode): error is AuthError {
   return error instanceof AuthError && (code === undefined || error.code === code);
 }
+
+/** A setting is wrong (a bad variable, a key secret that does not open the stored keys): the operator must fix it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -2,7 +2,7 @@ import { type KeyObject, createPrivateKey, createSecretKey } from 'node:crypto';
 import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { Clock } from './clock.js';
 import { hmac, randomToken, sha256 } from './crypto.js';
-import { AuthError } from './errors.js';
+import { AuthError, ConfigError } from './errors.js';
 import { type VerifyKey, importVerifyKey } from './jws.js';
 import type { SigningAlg, StoredKey } from './model.js';
 import type { KeyStore } from './ports.js';
@@ -147,12 +147,12 @@ export class Keyring {
   #unseal(stored: string): string {
     if (!isSealed(stored)) return stored;
     if (this.#options.keySecret === null) {
-      throw new Error('the stored keys are encrypted: set TESSERA_KEY_SECRET to the secret they were stored with');
+      throw new ConfigError('TESSERA_KEY_SECRET: the stored keys are encrypted; set it to the secret they were stored with');
     }
     try {
       return open(stored, this.#options.keySecret);
     } catch {
-      throw new Error('TESSERA_KEY_SECRET does not open the stored keys');
+      throw new ConfigError('TESSERA_KEY_SECRET: it does not open the stored keys');
     }
   }
 }

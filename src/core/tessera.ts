@@ -3,7 +3,7 @@ import { Credentials } from './credentials.js';
 import type { Clock } from './clock.js';
 import { DAY, SECOND } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
-import type { ClientInfo, SigningAlg, StoredKey } from './model.js';
+import type { ClientInfo, Role, SigningAlg, StoredKey, User } from './model.js';
 import { Keyring } from './keyring.js';
 import type { PasswordHasher, Stores, Subscription } from './ports.js';
 import { Revocations } from './revocations.js';
@@ -26,6 +26,9 @@ export interface CoreOptions {
   maxStalenessMs: number;
   tokenCache: boolean;
 }
+
+/** How often an instance re-reads the signing keys, to see a rotation made elsewhere. */
+export const KEY_RELOAD_MS = 30 * SECOND;
 
 /** Records and tombstones stay this long past their end, so that expired and revoked stay exact. */
 export const RETENTION_MS = DAY;
@@ -115,7 +118,8 @@ export class Tessera {
   static async create(stores: Stores, hasher: PasswordHasher, clock: Clock, options: CoreOptions): Promise<Tessera> {
     const keyring = await Keyring.open(stores.keys, {
       ...options.signing,
-      retainMs: options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND,
+      // Another instance may sign with a retired key until its next reload: keep the key that much longer.
+      retainMs: options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND + KEY_RELOAD_MS,
       clock,
     });
     return new Tessera(stores, keyring, hasher, clock, options);
@@ -144,7 +148,7 @@ export class Tessera {
     });
     if (options.upkeep !== false) {
       this.#every(60 * SECOND, () => this.purge());
-      this.#every(30 * SECOND, () => this.keyring.reload());
+      this.#every(KEY_RELOAD_MS, () => this.keyring.reload());
     }
   }
 
@@ -152,6 +156,16 @@ export class Tessera {
     const timer = setInterval(() => void task().catch(() => undefined), ms);
     timer.unref();
     this.#timers.push(timer);
+  }
+
+  /**
+   * An administrator's change of role or disabled flag (HTTP and CLI alike). A disable also ends
+   * every session and token family, so that enabling the account later revives none of them.
+   */
+  async updateUser(id: string, change: { role?: Role; disabled?: boolean }, actor: ClientInfo | null): Promise<User> {
+    const user = await this.users.update(id, change, actor);
+    if (change.disabled === true) await this.credentials.revokeAll(id, null, 'disabled', actor);
+    return user;
   }
 
   /** `tessera keys rotate`: a new key signs from now on; the old one stays until its tokens expire. */

@@ -57,7 +57,7 @@ export const adminRoutes =
       async (request) => {
         const { role, disabled } = request.body;
         const change = { ...(role === undefined ? {} : { role }), ...(disabled === undefined ? {} : { disabled }) };
-        return adminUserJson(await tessera.users.update(request.params.id, change, clientOf(request)));
+        return adminUserJson(await tessera.updateUser(request.params.id, change, clientOf(request)));
       },
     );
 
