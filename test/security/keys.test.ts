@@ -43,12 +43,13 @@ describe('key rotation', () => {
     const kids = () => app.tessera.keyring.jwks().keys.map((key) => key.kid);
     expect(kids()).toEqual(expect.arrayContaining([oldKid, kidOf(after.access)]));
     expect((await bearer(app, before.access)).statusCode).toBe(200);
-    // Retention is the access-token lifetime (900 s) plus the leeway (5 s); upkeep re-reads every 30 s.
+    // Retention is the access-token lifetime (900 s) plus the leeway (5 s), plus one key re-read
+    // interval (30 s), since another instance may sign with the old key until it re-reads.
     app.advance(899 * SECOND);
     await app.tessera.keyring.reload();
     expect(kids()).toContain(oldKid);
     expect((await bearer(app, before.access)).statusCode).toBe(200);
-    app.advance(6 * SECOND - 1);
+    app.advance(36 * SECOND - 1);
     await app.tessera.keyring.reload();
     expect(kids()).toContain(oldKid);
     app.advance(1);
@@ -111,9 +112,9 @@ describe('TESSERA_KEY_SECRET: private keys encrypted at rest (AES-256-GCM)', () 
       const { access } = await first.tokens('alice');
       await first.close();
       await expect(testApp({ TESSERA_KEY_SECRET: 'not the secret the keys were sealed with' }, fileStores(db.path))).rejects.toThrow(
-        'TESSERA_KEY_SECRET does not open the stored keys',
+        'TESSERA_KEY_SECRET: it does not open the stored keys',
       );
-      await expect(testApp({}, fileStores(db.path))).rejects.toThrow(/stored keys are encrypted: set TESSERA_KEY_SECRET/);
+      await expect(testApp({}, fileStores(db.path))).rejects.toThrow(/TESSERA_KEY_SECRET: the stored keys are encrypted/);
       const app = (t = await testApp({ TESSERA_KEY_SECRET: KEY_SECRET }, fileStores(db.path)));
       expect((await bearer(app, access)).statusCode).toBe(200);
     } finally {
@@ -133,7 +134,7 @@ describe('TESSERA_KEY_SECRET: private keys encrypted at rest (AES-256-GCM)', () 
       });
       expect(run.status).not.toBe(0);
       expect(run.status).not.toBeNull();
-      expect(run.stderr).toContain('TESSERA_KEY_SECRET does not open the stored keys');
+      expect(run.stderr).toContain('TESSERA_KEY_SECRET: it does not open the stored keys');
       expect(run.stdout).not.toContain('serves on');
     } finally {
       db.remove();
