@@ -29,6 +29,10 @@ export class Argon2Hasher implements PasswordHasher {
     return this.#gate.run(() => verify(stored, password).catch(() => false));
   }
 
+  saturated(): boolean {
+    return this.#gate.full;
+  }
+
   /** The hasher recognises its own strings, so that hashes upgrade at login (OWASP). */
   needsRehash(stored: string): boolean {
     const match = PHC.exec(stored);

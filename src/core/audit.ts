@@ -56,7 +56,7 @@ export class Auditor {
       userId,
       ip: client?.ip ?? null,
       userAgent: client?.userAgent.slice(0, 512) ?? null,
-      reason,
+      reason: client?.actorId === undefined ? reason : `${reason ?? event} (by ${client.actorId})`,
     });
     for (const observer of this.#observers) observer(event);
   }

@@ -24,6 +24,11 @@ export class Gate {
     return this.#queue.length;
   }
 
+  /** True when `run` would refuse a task now. */
+  get full(): boolean {
+    return this.#running >= this.#max && this.#queue.length >= this.#maxQueued;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#max) {
       if (this.#queue.length >= this.#maxQueued) {

@@ -27,6 +27,8 @@ export interface User {
 export interface ClientInfo {
   ip: string;
   userAgent: string;
+  /** The administrator acting, when an administrator acts on someone else's account. */
+  actorId?: string;
 }
 
 /** What both kinds of credential record share: a public id, an owner, an end, a tombstone. */
@@ -108,6 +110,7 @@ export const AUDIT_EVENTS = [
   'login_success',
   'login_failure',
   'login_throttled',
+  'registration_throttled',
   'logout',
   'session_revoked',
   'family_revoked',

@@ -156,6 +156,11 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
   /** True when the hash was made with other parameters than the current ones. */
   needsRehash(hash: string): boolean;
+  /**
+   * True when a hash started now would be refused for lack of capacity: a login can then be refused
+   * before it costs any store work (load shedding).
+   */
+  saturated(): boolean;
 }
 
 /** Everything the core needs from outside, bundled so that one factory per deployment builds it. */

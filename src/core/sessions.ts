@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { MINUTE } from './clock.js';
 import { decodeBase64url, digestsEqual, parseCredential, randomToken, sha256 } from './crypto.js';
-import { AuthError } from './errors.js';
+import { AuthError, isAuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { LruCache } from './lru.js';
 import { type ClientInfo, type Session, type User, sessionIdleEnd } from './model.js';
@@ -138,6 +138,18 @@ export class Sessions {
   revoke(id: string, reason: string, client: ClientInfo | null): Promise<boolean> {
     this.#cache.delete(id);
     return this.#revoker.revoke(this.#target, id, reason, client);
+  }
+
+  /**
+   * Ends the session a login replaces, when the browser still presented a live one (ASVS 5.0 V7.2.4:
+   * re-authentication terminates the current session). A dead or foreign cookie is left alone.
+   */
+  async endReplaced(cookie: string, client: ClientInfo): Promise<void> {
+    const live = await this.validate(cookie).catch((error: unknown) => {
+      if (isAuthError(error, 'unavailable')) throw error;
+      return null;
+    });
+    if (live) await this.revoke(live.session.id, 'replaced', client);
   }
 
   /** The session id of a cookie value when it is well-formed, without checking it. */

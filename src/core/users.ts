@@ -9,7 +9,8 @@ import {
   usernameKey,
 } from './credentialPolicy.js';
 import { uuidv7 } from './crypto.js';
-import { AuthError, type FieldError } from './errors.js';
+import { AuthError, type FieldError, isAuthError } from './errors.js';
+import { LruCache } from './lru.js';
 import { type ClientInfo, type Role, type User, roleRank } from './model.js';
 import type { EventBus, PasswordHasher, UserPatch, UserStore } from './ports.js';
 import type { Throttle } from './throttle.js';
@@ -26,6 +27,8 @@ export class Users {
   readonly #audit: Auditor;
   readonly #clock: Clock;
   readonly #policy: PasswordPolicy;
+  /** Throttled keys already audited in their current back-off window. */
+  readonly #throttledRecorded = new LruCache<string, true>(10_000);
   /** Verified against when the name is unknown, so that both answers take one hash check. */
   readonly #dummyHash: Promise<string>;
 
@@ -61,7 +64,10 @@ export class Users {
       (error): error is FieldError => error !== null,
     );
     if (errors.length > 0) throw new AuthError('validation_failed', { detail: 'the account details break the policy', errors });
-    if (client) await this.#throttle.hitRegistration(client.ip);
+    this.#shedIfSaturated();
+    if (client) {
+      await this.#throttle.hitRegistration(client.ip).catch((error: unknown) => this.#auditThrottled(error, 'registration_throttled', `register:${client.ip}`, client, null));
+    }
     const key = usernameKey(username);
     if (await this.#store.findUserByKey(key)) throw new AuthError('username_taken');
     const now = this.#clock.now();
@@ -106,12 +112,10 @@ export class Users {
   }
 
   async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string): Promise<User> {
-    try {
-      await this.#throttle.checkLogin(key, client.ip);
-    } catch (error) {
-      await this.#audit.record('login_throttled', null, client, `${purpose}: account ${key.slice(0, 64)}`);
-      throw error;
-    }
+    this.#shedIfSaturated();
+    await this.#throttle
+      .checkLogin(key, client.ip)
+      .catch((error: unknown) => this.#auditThrottled(error, 'login_throttled', `login:${key}`, client, `${purpose}: account ${key.slice(0, 64)}`));
     try {
       const user = await this.#store.findUserByKey(key);
       const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
@@ -126,6 +130,27 @@ export class Users {
       // Only once the failure is counted may the next attempt on this account be checked.
       this.#throttle.endLogin(key);
     }
+  }
+
+  /**
+   * Refuses at once, before any store work, when no hash could start now: a flood then costs the
+   * instance almost nothing per refused request (and the answer says nothing about the account).
+   */
+  #shedIfSaturated(): void {
+    if (this.#hasher.saturated()) throw new AuthError('unavailable', { detail: 'the server is overloaded', retryAfter: 1 });
+  }
+
+  /**
+   * Records a throttled attempt, once per key and back-off window: a flood against one account would
+   * otherwise write an audit row per request. Rethrows the throttle's error.
+   */
+  async #auditThrottled(error: unknown, event: 'login_throttled' | 'registration_throttled', key: string, client: ClientInfo, reason: string | null): Promise<never> {
+    const now = this.#clock.now();
+    if (isAuthError(error, 'rate_limited') && this.#throttledRecorded.get(key, now) === undefined) {
+      this.#throttledRecorded.set(key, true, now + (error.retryAfter ?? 1) * 1000);
+      await this.#audit.record(event, null, client, reason);
+    }
+    throw error;
   }
 
   /**

@@ -101,6 +101,12 @@ async function securityEventsFlow(): Promise<void> {
   await loginSession('alice', NEW_PASSWORD);
   expect((await t.app.inject({ method: 'DELETE', url: `/v1/admin/users/${alice.id}/sessions`, headers: admin })).statusCode).toBe(204);
   await t.tessera.rotateKeys({ ip: IP, userAgent: UA });
+  // Registration attempts from one address past the hourly allowance (a taken name costs no hash).
+  let last = 0;
+  for (let i = 0; i < 31; i++) {
+    last = (await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'alice', password: PASSWORD }, headers: H })).statusCode;
+  }
+  expect(last).toBe(429);
 }
 
 describe('the audit trail', () => {
@@ -131,7 +137,10 @@ describe('the audit trail', () => {
     expect(find('session_revoked', 'password_changed')?.userId).toBe(alice.id);
     expect(find('family_revoked', 'password_changed')?.userId).toBe(alice.id);
     expect(find('logout')).toMatchObject({ userId: alice.id, reason: 'logout' });
-    expect(entries.filter((e) => e.event === 'role_changed').map((e) => e.reason)).toEqual(['user -> admin', 'admin -> user']);
+    // The acting administrator is named in what an administrator does.
+    const rootId = (await t.tessera.users.findByName('root'))!.id;
+    expect(entries.filter((e) => e.event === 'role_changed').map((e) => e.reason)).toEqual([`user -> admin (by ${rootId})`, `admin -> user (by ${rootId})`]);
+    expect(find('user_disabled')?.reason).toBe(`user_disabled (by ${rootId})`);
     expect(find('user_disabled')?.userId).toBe(alice.id);
     expect(find('user_revoked')?.userId).toBe(alice.id);
     expect(find('key_rotated')?.reason).toMatch(/^new kid [\w-]+$/);
@@ -225,6 +234,7 @@ describe('the logs', () => {
     const hasher: PasswordHasher = {
       hash: (password) => real.hash(password),
       needsRehash: (hash) => real.needsRehash(hash),
+      saturated: () => real.saturated(),
       verify: (hash, password) => (hasherFails ? Promise.reject(new Error('simulated hasher failure')) : real.verify(hash, password)),
     };
     db = tempDatabase();

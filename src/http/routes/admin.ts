@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AuthError } from '../../core/errors.js';
-import type { Role } from '../../core/model.js';
+import type { ClientInfo, Role } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
 import { adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.js';
@@ -12,6 +12,9 @@ const MAX_PAGE = 200;
 /** Cursors are opaque to clients: the last id of the page, base64url. */
 const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
 const decodeCursor = (cursor: string): string => Buffer.from(cursor, 'base64url').toString();
+
+/** The administrator acting, for the audit trail. */
+const actorOf = (request: FastifyRequest): ClientInfo => ({ ...clientOf(request), actorId: request.principal!.userId });
 
 /** Administration, role `admin` only (API.md, "Administration"). */
 export const adminRoutes =
@@ -57,7 +60,7 @@ export const adminRoutes =
       async (request) => {
         const { role, disabled } = request.body;
         const change = { ...(role === undefined ? {} : { role }), ...(disabled === undefined ? {} : { disabled }) };
-        return adminUserJson(await tessera.updateUser(request.params.id, change, clientOf(request)));
+        return adminUserJson(await tessera.updateUser(request.params.id, change, actorOf(request)));
       },
     );
 
@@ -66,7 +69,7 @@ export const adminRoutes =
       { schema: { tags: ['admin'], summary: 'Revoke every session and token family of a user', params: ID_PARAMS, response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) } } },
       async (request, reply) => {
         if (!(await tessera.users.findById(request.params.id))) throw new AuthError('not_found', { detail: 'no user has that id' });
-        await tessera.credentials.revokeEverything(request.params.id, clientOf(request));
+        await tessera.credentials.revokeEverything(request.params.id, actorOf(request));
         return reply.code(204).send();
       },
     );

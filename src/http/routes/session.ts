@@ -59,6 +59,8 @@ export const sessionRoutes =
         const { username, password, remember = false } = request.body;
         const client = clientOf(request);
         const user = await tessera.users.authenticate(username, password, client);
+        const presented = request.cookies[COOKIES.session];
+        if (presented) await tessera.sessions.endReplaced(presented, client);
         const { token, session } = await tessera.sessions.create(user, remember, client);
         const maxAge = remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
         setSessionCookie(reply, token, maxAge);

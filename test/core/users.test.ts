@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Argon2Hasher } from '../../src/adapters/argon2.js';
+import { AuthError } from '../../src/core/errors.js';
+import type { PasswordHasher } from '../../src/core/ports.js';
+import { CLIENT, PASSWORD, type TestCore, testCore } from '../support/core.js';
+
+let c: TestCore;
+afterEach(() => c.tessera.close());
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof AuthError ? error.code : `unexpected ${String(error)}`),
+  );
+
+describe('login under load and abuse', () => {
+  it('audits a throttled account once per back-off window, not once per attempt', async () => {
+    c = await testCore();
+    await c.tessera.users.register('alice', PASSWORD, CLIENT);
+    for (let i = 0; i < 5; i++) await codeOf(c.tessera.users.authenticate('alice', `wrong password ${i}`, CLIENT));
+    for (let i = 0; i < 10; i++) expect(await codeOf(c.tessera.users.authenticate('alice', PASSWORD, CLIENT))).toBe('rate_limited');
+    const throttled = async () => (await c.stores.audit.tail(100)).filter((e) => e.event === 'login_throttled').length;
+    expect(await throttled()).toBe(1);
+    c.advance(1000); // the 1 s back-off has passed: a failure, then a new window
+    await codeOf(c.tessera.users.authenticate('alice', 'wrong again, long enough', CLIENT));
+    expect(await codeOf(c.tessera.users.authenticate('alice', PASSWORD, CLIENT))).toBe('rate_limited');
+    expect(await throttled()).toBe(2);
+  });
+
+  it('refuses at once, with no store work, when no hash could start', async () => {
+    const real = new Argon2Hasher({ concurrency: 4, queue: 64 });
+    let full = false;
+    const hasher: PasswordHasher = {
+      hash: (p) => real.hash(p),
+      verify: (h, p) => real.verify(h, p),
+      needsRehash: (h) => real.needsRehash(h),
+      saturated: () => full,
+    };
+    c = await testCore({}, hasher);
+    await c.tessera.users.register('alice', PASSWORD, CLIENT);
+    let lookups = 0;
+    const find = c.stores.users.findUserByKey.bind(c.stores.users);
+    c.stores.users.findUserByKey = (key) => (lookups++, find(key));
+    full = true;
+    const error = await c.tessera.users.authenticate('alice', PASSWORD, CLIENT).catch((e: AuthError) => e);
+    expect(error).toMatchObject({ code: 'unavailable', retryAfter: 1 });
+    expect(await codeOf(c.tessera.users.register('bob', PASSWORD, CLIENT))).toBe('unavailable');
+    expect(lookups).toBe(0);
+    full = false;
+    expect(await codeOf(c.tessera.users.authenticate('alice', PASSWORD, CLIENT))).toBe('ok');
+  });
+});
+
+describe('administrative changes', () => {
+  it('name the acting administrator in the audit trail', async () => {
+    c = await testCore();
+    const alice = await c.tessera.users.register('alice', PASSWORD, CLIENT);
+    await c.tessera.updateUser(alice.id, { role: 'admin' }, { ...CLIENT, actorId: 'admin-1' });
+    const entry = (await c.stores.audit.tail(1))[0]!;
+    expect(entry).toMatchObject({ event: 'role_changed', userId: alice.id, reason: 'user -> admin (by admin-1)' });
+  });
+
+  it('end every session and family on a disable, so that enabling revives none', async () => {
+    c = await testCore();
+    const alice = await c.tessera.users.register('alice', PASSWORD, CLIENT);
+    const { token } = await c.tessera.sessions.create(alice, false, CLIENT);
+    const pair = await c.tessera.tokens.issue(alice, 'body', CLIENT);
+    await c.tessera.updateUser(alice.id, { disabled: true }, null);
+    await c.tessera.updateUser(alice.id, { disabled: false }, null);
+    expect(await codeOf(c.tessera.sessions.validate(token))).toBe('session_revoked');
+    expect(await codeOf(c.tessera.tokens.refresh(pair.refreshToken, CLIENT))).toBe('token_revoked');
+  });
+});
