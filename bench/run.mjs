@@ -16,7 +16,7 @@ import { BASELINE_ID, SCENARIOS } from './scenarios/index.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const USAGE = `usage: node bench/run.mjs [--only id1,id2] [--list]
-environment: BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_RUNS=3  BENCH_LOADGEN=wrk|autocannon  BENCH_REDIS_URL=${REDIS_URL}`;
+environment: BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_RUNS=3  BENCH_QUIET_WAIT=30s  BENCH_LOADGEN=wrk|autocannon  BENCH_REDIS_URL=${REDIS_URL}`;
 
 /** "10s", "1m", "500ms" or a bare number of seconds, to whole seconds (wrk's unit). */
 function seconds(name, fallback, min) {
@@ -34,6 +34,7 @@ function readSettings() {
   return {
     durationSec: seconds('BENCH_DURATION', '10s', 1),
     warmupSec: seconds('BENCH_WARMUP', '2s', 0),
+    quietWaitSec: seconds('BENCH_QUIET_WAIT', '30s', 0),
     runs,
     generator: pickLoadGenerator(process.env.BENCH_LOADGEN),
   };
@@ -90,7 +91,7 @@ async function main() {
   }
 
   // Recorded with the results: a figure taken while other work ran is not one to publish.
-  machine.busiestBeforeRun = Number(Math.max(0, ...rows.map((row) => row.busiest ?? 0)).toFixed(2));
+  machine.otherCpuShareMax = Number(Math.max(0, ...rows.map((row) => row.busiest ?? 0)).toFixed(2));
   const byId = new Map(SCENARIOS.map((s) => [s.id, s]));
   const withRatio = withRatios(rows, BASELINE_ID, byId);
   console.log(`\n${consoleTable(withRatio, byId)}\n\nMarkdown:\n\n${markdownTable(withRatio, byId)}\n`);
@@ -99,8 +100,8 @@ async function main() {
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(resultsJson(machine, withRatio), null, 2)}\n`);
   writeFileSync(join(RESULTS_DIR, 'latest.svg'), barChart(withRatio, byId, BASELINE_ID, subtitle(machine, settings)));
   console.log(`bench: wrote ${join(RESULTS_DIR, 'latest.json')} and latest.svg`);
-  if (machine.busiestBeforeRun > 0.1) {
-    console.log(`bench: warning: other work kept up to ${Math.round(machine.busiestBeforeRun * 100)}% of the CPUs busy before a run; these figures are not ones to publish`);
+  if (machine.otherCpuShareMax > 0.1) {
+    console.log(`bench: warning: other work kept up to ${Math.round(machine.otherCpuShareMax * 100)}% of the CPUs busy before or during a run; these figures are not ones to publish`);
   }
 }
 

@@ -2,7 +2,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 function has(command) {
   try {
@@ -51,24 +50,6 @@ function wrkVersion() {
   // wrk prints its version and exits 1 when given no URL.
   const { stdout = '' } = spawnSync('wrk', ['--version'], { encoding: 'utf8', timeout: 2000 });
   return stdout.match(/^wrk (\S+)/)?.[1] ?? 'unknown';
-}
-
-/** Share of all CPUs busy over `ms`, from /proc/stat: other work on the machine skews every figure. */
-export async function cpuBusyShare(ms = 1000) {
-  const sample = () => {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = fields[3] + (fields[4] ?? 0);
-    return { idle, total: fields.reduce((a, b) => a + b, 0) };
-  };
-  try {
-    const before = sample();
-    await sleep(ms);
-    const after = sample();
-    const total = after.total - before.total;
-    return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
-  } catch {
-    return null;
-  }
 }
 
 export function describeMachine(cores, loadGenerator) {

@@ -81,6 +81,11 @@ export async function runToEnd(command, args, { timeoutMs, ...options }) {
   return proc.stdout();
 }
 
+/** The process group ids of the children running now: the servers, when asked before a load. */
+export function liveGroups() {
+  return [...live].map((child) => child.pid);
+}
+
 /** Kills every child still running: after a scenario, whatever state it failed in. Returns how many. */
 export function killAll() {
   for (const child of live) killGroup(child, 'SIGKILL');

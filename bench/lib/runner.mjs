@@ -2,8 +2,8 @@
 /* global AbortController -- a Node global that eslint.config.js does not list */
 import { httpRequest } from './http.mjs';
 import { runLoad } from './load.mjs';
-import { cpuBusyShare } from './machine.mjs';
-import { killAll } from './proc.mjs';
+import { cpuBusyShare, meterLoad } from './cpu.mjs';
+import { killAll, liveGroups } from './proc.mjs';
 import { nthRequest, readEntries } from './rotation.mjs';
 import { median } from './stats.mjs';
 
@@ -12,7 +12,6 @@ const START_TIMEOUT_MS = 2 * 60_000;
 const ALONGSIDE_TIMEOUT_MS = 15_000;
 const MAX_ERROR_SHARE = 0.01;
 const QUIET_BUSY_SHARE = 0.1;
-const QUIET_WAIT_MS = 30_000;
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -26,12 +25,12 @@ function withTimeout(promise, ms, what) {
  * Waits, for a bounded time, until other processes leave the CPUs alone: the machine is shared,
  * and a test suite running next to the bench lowers every figure. Returns the last busy share.
  */
-async function waitForQuiet(log) {
+async function waitForQuiet(log, waitSec) {
   const started = Date.now();
   let busy = await cpuBusyShare(1000);
   if (busy === null || busy <= QUIET_BUSY_SHARE) return busy;
-  log(`  machine ${(busy * 100).toFixed(0)}% busy with other work; waiting up to ${QUIET_WAIT_MS / 1000} s for it to settle`);
-  while (busy > QUIET_BUSY_SHARE && Date.now() - started < QUIET_WAIT_MS) busy = await cpuBusyShare(1000);
+  log(`  machine ${(busy * 100).toFixed(0)}% busy with other work; waiting up to ${waitSec} s for it to settle`);
+  while (busy > QUIET_BUSY_SHARE && Date.now() - started < waitSec * 1000) busy = await cpuBusyShare(1000);
   log(busy > QUIET_BUSY_SHARE ? `  warning: still ${(busy * 100).toFixed(0)}% busy; this run may read low` : `  settled after ${Math.round((Date.now() - started) / 1000)} s`);
   return busy;
 }
@@ -60,24 +59,44 @@ async function httpRun(scenario, ctx, settings) {
     if (settings.warmupSec > 0) await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.warmupSec });
     const aborter = new AbortController();
     const sideTasks = (target.alongside ?? []).map((task) => task(aborter.signal));
+    // Every child alive now is a server of this target: the load generator has not started.
+    const meter = meterLoad(liveGroups(), ctx.cores);
     let figures;
     try {
       figures = await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.durationSec });
     } finally {
       aborter.abort();
     }
+    const cpu = meter.stop();
     const sideFigures = await withTimeout(Promise.all(sideTasks), ALONGSIDE_TIMEOUT_MS, 'the tasks alongside the load');
     checkErrors(figures);
-    return Object.assign({ rps: figures.rps, p50ms: figures.p50ms, p99ms: figures.p99ms }, ...sideFigures);
+    return { figures: Object.assign({ rps: figures.rps, p50ms: figures.p50ms, p99ms: figures.p99ms }, ...sideFigures), cpu };
   } finally {
     await target.stop();
   }
+}
+
+/** The larger share of the server's or the load generator's CPUs that other processes took. */
+const contention = (cpu) => Math.max(cpu?.othersOnServerCpu ?? 0, cpu?.othersOnLoadCpus ?? 0);
+
+/** One run's figures, and how much CPU the server had: below ~0.95 cores it waited or was crowded out. */
+function describeRun(scenario, figures, cpu) {
+  let line = `${Math.round(figures.rps)} ${scenario.unit ?? 'req/s'}, p50 ${figures.p50ms.toFixed(2)} ms, p99 ${figures.p99ms.toFixed(2)} ms`;
+  if (typeof cpu?.serverCores === 'number') line += `; server used ${cpu.serverCores.toFixed(2)} cores`;
+  if (typeof cpu?.othersOnServerCpu === 'number') {
+    const pct = (share) => `${(share * 100).toFixed(0)}%`;
+    line += `; other processes took ${pct(cpu.othersOnServerCpu)} of its CPU, ${pct(cpu.othersOnLoadCpus)} of the load's`;
+    // The shared Redis is not pinned, so it runs on either side and counts as "other".
+    if (contention(cpu) > QUIET_BUSY_SHARE) line += scenario.needsRedis ? ' (Redis included)' : ' (contended)';
+  }
+  return line;
 }
 
 /**
  * @param {import('../scenarios/index.mjs').Scenario} scenario
  * @param {import('../scenarios/index.mjs').RunContext} ctx
  * @returns {Promise<{ id: string, rps?: number, p50ms?: number, p99ms?: number, error?: string, runsRps?: number[], busiest?: number }>}
+ *   `busiest`: the largest share of the CPUs, or of the server's CPU during a load, that other work took.
  */
 export async function runScenario(scenario, ctx, settings, log) {
   if (scenario.pending) return { id: scenario.id, error: scenario.pending };
@@ -86,11 +105,13 @@ export async function runScenario(scenario, ctx, settings, log) {
   try {
     if (scenario.setup) await withTimeout(scenario.setup(ctx), SETUP_TIMEOUT_MS, `${scenario.id} setup`);
     for (let i = 1; i <= settings.runs; i++) {
-      busiest = Math.max(busiest, (await waitForQuiet(log)) ?? 0);
-      const figures = scenario.measure
-        ? await withTimeout(scenario.measure(ctx, settings.durationSec), START_TIMEOUT_MS + settings.durationSec * 1000, scenario.id)
+      busiest = Math.max(busiest, (await waitForQuiet(log, settings.quietWaitSec)) ?? 0);
+      const { figures, cpu } = scenario.measure
+        ? { figures: await withTimeout(scenario.measure(ctx, settings.durationSec), START_TIMEOUT_MS + settings.durationSec * 1000, scenario.id) }
         : await httpRun(scenario, ctx, settings);
-      log(`  run ${i}/${settings.runs}: ${Math.round(figures.rps)} ${scenario.unit ?? 'req/s'}, p50 ${figures.p50ms.toFixed(2)} ms, p99 ${figures.p99ms.toFixed(2)} ms`);
+      // With Redis on the machine, 'other' CPU includes the scenario's own Redis work: not contention.
+      if (!scenario.needsRedis) busiest = Math.max(busiest, contention(cpu));
+      log(`  run ${i}/${settings.runs}: ${describeRun(scenario, figures, cpu)}`);
       runs.push(figures);
     }
   } catch (error) {
