@@ -43,8 +43,10 @@ function clientErrorHandler(error: Error & { code?: string }, socket: Socket): v
 export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    // No per-request log lines on the hot path; errors are still logged.
+    // No per-request log lines on the hot path; errors are still logged, with the request id.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger (and its redaction set-up) per request: handlers log through the app's logger.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     clientErrorHandler,
@@ -62,7 +64,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   });
   app.decorateRequest('principal', null);
   app.setErrorHandler(handleError);
-  await app.register(cookie);
+  await app.register(cookie, { hook: false });
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && options.allowedOrigins.includes(origin)),
     credentials: true,

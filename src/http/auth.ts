@@ -4,7 +4,7 @@ import type { Role } from '../core/model.js';
 import { csrfMatches } from '../core/sessions.js';
 import type { Tessera } from '../core/tessera.js';
 import { sessionIdleEnd } from '../core/model.js';
-import { COOKIES } from './cookies.js';
+import { COOKIES, cookieOf } from './cookies.js';
 
 /** Who a request speaks for, and by which credential. */
 export interface Principal {
@@ -57,9 +57,9 @@ async function fromSessionCookie(tessera: Tessera, cookie: string): Promise<Prin
 export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
   if (header !== undefined) return fromBearer(tessera, header);
-  const session = request.cookies[COOKIES.session];
+  const session = cookieOf(request, COOKIES.session);
   if (session) return fromSessionCookie(tessera, session);
-  const access = request.cookies[COOKIES.access];
+  const access = cookieOf(request, COOKIES.access);
   if (access) return { ...(await fromBearer(tessera, `Bearer ${access}`)), viaCookie: true };
   throw new AuthError('unauthenticated');
 }

@@ -1,5 +1,5 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Cookie names and attributes (API.md, "Credentials"). `__Host-` pins Secure, Path=/ and no Domain;
@@ -10,6 +10,18 @@ export const COOKIES = {
   access: '__Host-tessera_access',
   refresh: '__Secure-tessera_refresh',
 } as const;
+
+/**
+ * A request cookie, parsed on first use: bearer requests, the hot path, never pay for parsing
+ * (@fastify/cookie is registered with `hook: false`).
+ */
+export function cookieOf(request: FastifyRequest, name: string): string | undefined {
+  if (request.cookies === null || request.cookies === undefined) {
+    const header = request.headers.cookie;
+    request.cookies = header === undefined ? {} : request.server.parseCookie(header);
+  }
+  return request.cookies[name];
+}
 
 const BASE: CookieSerializeOptions = { httpOnly: true, secure: true, sameSite: 'lax', path: '/' };
 const REFRESH: CookieSerializeOptions = { ...BASE, sameSite: 'strict', path: '/v1/tokens' };

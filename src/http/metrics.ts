@@ -54,9 +54,18 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     if (event in LOGIN_OUTCOMES) logins.inc({ outcome: LOGIN_OUTCOMES[event as keyof typeof LOGIN_OUTCOMES] });
     if (event in REVOCATION_KINDS) revocations.inc({ kind: REVOCATION_KINDS[event as keyof typeof REVOCATION_KINDS] });
   });
+  // One labelled child per route, method and status, looked up by a string key: hashing the label
+  // object on every request would cost more than the observation.
+  const children = new Map<string, ReturnType<typeof latency.labels>>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
-    latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = latency.labels({ method: request.method, route, status: String(reply.statusCode) });
+      children.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     if (route === '/v1/tokens/refresh') refreshes.inc({ outcome: REFRESH_OUTCOMES[reply.statusCode] ?? 'error' });
     done();
   });

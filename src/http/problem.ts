@@ -86,7 +86,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AuthError) {
-    if (error.code === 'unavailable' && error.cause !== undefined) request.log.warn({ err: error.cause }, error.detail);
+    if (error.code === 'unavailable' && error.cause !== undefined) request.log.warn({ err: error.cause, reqId: request.id }, error.detail);
     return sendProblem(reply, error, request.headers.authorization !== undefined);
   }
   if (error.validation) {
@@ -98,6 +98,6 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (error instanceof SyntaxError || (error.statusCode === 400 && error.code?.startsWith('FST_ERR_CTP'))) {
     return sendProblem(reply, new AuthError('validation_failed', { detail: 'the body is not valid JSON' }));
   }
-  request.log.error({ err: error }, 'unexpected error');
+  request.log.error({ err: error, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
   return sendProblem(reply, new AuthError('internal_error'));
 }

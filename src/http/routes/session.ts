@@ -4,7 +4,7 @@ import { AuthError, isAuthError } from '../../core/errors.js';
 import { type Session, type User, sessionIdleEnd } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { assertCsrf } from '../auth.js';
-import { COOKIES, clearSessionCookie, setSessionCookie } from '../cookies.js';
+import { COOKIES, clearSessionCookie, cookieOf, setSessionCookie } from '../cookies.js';
 import { clientOf, credentialsProperties, problems, userJson, userSchema } from '../schemas.js';
 
 interface LoginBody {
@@ -59,7 +59,7 @@ export const sessionRoutes =
         const { username, password, remember = false } = request.body;
         const client = clientOf(request);
         const user = await tessera.users.authenticate(username, password, client);
-        const presented = request.cookies[COOKIES.session];
+        const presented = cookieOf(request, COOKIES.session);
         if (presented) await tessera.sessions.endReplaced(presented, client);
         const { token, session } = await tessera.sessions.create(user, remember, client);
         const maxAge = remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
@@ -69,14 +69,14 @@ export const sessionRoutes =
     );
 
     app.get('/v1/session', { schema: { tags: ['session'], summary: 'The current session', response: { 200: sessionResponse, ...problems(401, 503) } } }, async (request) => {
-      const cookie = request.cookies[COOKIES.session];
+      const cookie = cookieOf(request, COOKIES.session);
       if (!cookie) throw new AuthError('unauthenticated');
       const { session, user } = await tessera.sessions.validate(cookie);
       return sessionJson(tessera, user, session);
     });
 
     app.delete('/v1/session', { schema: { tags: ['session'], summary: 'Log out', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
-      const cookie = request.cookies[COOKIES.session];
+      const cookie = cookieOf(request, COOKIES.session);
       if (cookie) await logout(tessera, request, cookie);
       clearSessionCookie(reply);
       return reply.code(204).send();

@@ -5,7 +5,7 @@ import { csrfToken } from '../../core/sessions.js';
 import type { Tessera } from '../../core/tessera.js';
 import type { IssuedTokens } from '../../core/tokens.js';
 import { assertCsrf } from '../auth.js';
-import { COOKIES, clearTokenCookies, setTokenCookies } from '../cookies.js';
+import { COOKIES, clearTokenCookies, cookieOf, setTokenCookies } from '../cookies.js';
 import { clientOf, credentialsProperties, problems } from '../schemas.js';
 
 const pairResponse = {
@@ -43,7 +43,7 @@ function sendPair(tessera: Tessera, reply: FastifyReply, tokens: IssuedTokens, t
 /** The refresh token of a request: the body's, or the cookie's after its CSRF check. */
 function presentedRefresh(tessera: Tessera, request: FastifyRequest, bodyToken: string | undefined): { token: string; transport: Transport } {
   if (bodyToken !== undefined) return { token: bodyToken, transport: 'body' };
-  const cookie = request.cookies[COOKIES.refresh];
+  const cookie = cookieOf(request, COOKIES.refresh);
   if (!cookie) throw new AuthError('validation_failed', { errors: [{ field: 'refresh_token', code: 'required', message: 'must be sent in the body or the refresh cookie' }] });
   const familyId = tessera.tokens.familyOfRefreshToken(cookie);
   if (!familyId) throw new AuthError('invalid_token', { detail: 'the refresh cookie is malformed' });
