@@ -29,7 +29,7 @@ function reencodings(token: string): Record<string, string> {
   const last = alphabet.indexOf(s.at(-1)!);
   const flipped = s.slice(0, -1) + alphabet[last | 0b0101];
   const standard = [h, p, s].map((segment) => STD(segment).replace(/=+$/, ''));
-  return {
+  const all: Record<string, string> = {
     'padding on the signature': `${h}.${p}.${padded(s)}`,
     'padding on the header': `${padded(h)}.${p}.${s}`,
     'standard alphabet (+/)': standard.join('.'),
@@ -38,13 +38,16 @@ function reencodings(token: string): Record<string, string> {
     'tab after the header': `${h}\t.${p}.${s}`,
     'unused bits of the signature set': `${h}.${p}.${flipped}`,
   };
+  // A token without '-' or '_' is its own standard-alphabet form: that one is then no variant.
+  return Object.fromEntries(Object.entries(all).filter(([, variant]) => variant !== token));
 }
 
 describe('re-encoded access tokens, before and after revocation (RFC 8725 §3.1; RFC 7515 §2)', () => {
   it('the lax decodings really are the same bytes, so only the strict parser stops them', async () => {
     t = await testApp();
     await t.register('alice');
-    const { access } = await t.tokens('alice');
+    let access = (await t.tokens('alice')).access;
+    while (!/[-_]/.test(access)) access = (await t.tokens('alice')).access;
     const variants = reencodings(access);
     expect(variants['standard alphabet (+/)']).not.toBe(access);
     expect(/[+/]/.test(variants['standard alphabet (+/)']!)).toBe(true);
