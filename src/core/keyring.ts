@@ -47,9 +47,23 @@ export class Keyring {
     const keyring = new Keyring(store, options);
     const secret = await store.ensureSecret('server', keyring.#sealIfConfigured(randomToken(32)));
     keyring.#serverSecret = Buffer.from(keyring.#unseal(secret), 'base64url');
+    await keyring.#sealStored(secret);
     await keyring.reload();
     if (options.alg !== 'HS256' && keyring.#signing?.alg !== options.alg) await keyring.rotate();
     return keyring;
+  }
+
+  /**
+   * Seals what was stored in clear before TESSERA_KEY_SECRET was set: the private keys and the server
+   * secret (ASVS 5.0 V11.1.3: keys at rest are protected once protection is configured).
+   */
+  async #sealStored(storedSecret: string): Promise<void> {
+    const secret = this.#options.keySecret;
+    if (secret === null) return;
+    if (!isSealed(storedSecret)) await this.#store.resealSecret('server', storedSecret, seal(storedSecret, secret));
+    for (const key of await this.#store.listKeys()) {
+      if (!isSealed(key.privateJwk)) await this.#store.resealKey(key.kid, key.privateJwk, seal(key.privateJwk, secret));
+    }
   }
 
   /** Re-reads the store, so that a rotation made elsewhere (another instance, the CLI) is seen. */

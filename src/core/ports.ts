@@ -88,6 +88,13 @@ export interface KeyStore {
    * racing at first start thus agree on one server secret.
    */
   ensureSecret(name: string, value: string): Promise<string>;
+  /**
+   * Replaces the stored form of a key's private JWK (the same key, sealed once TESSERA_KEY_SECRET is
+   * set), only where it is still `from`: a racing instance's sealing is never overwritten.
+   */
+  resealKey(kid: string, from: string, to: string): Promise<void>;
+  /** As `resealKey`, for a named secret. */
+  resealSecret(name: string, from: string, to: string): Promise<void>;
 }
 
 export interface LimitState {

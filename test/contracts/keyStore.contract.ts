@@ -62,5 +62,20 @@ export function keyStoreContract(name: string, open: () => Promise<{ store: KeyS
       expect(new Set(results).size).toBe(1);
       expect(values).toContain(results[0]);
     });
+
+    it('reseals a key or a secret only where it still holds the expected value', async () => {
+      await store.insertKey(key('a', T0));
+      const before = (await store.listKeys())[0]!.privateJwk;
+      await store.resealKey('a', 'not what is stored', 'sealed-by-someone-else');
+      expect((await store.listKeys())[0]!.privateJwk).toBe(before);
+      await store.resealKey('a', before, 'sealed');
+      expect((await store.listKeys())[0]!.privateJwk).toBe('sealed');
+      await store.resealKey('unknown', before, 'sealed');
+      await store.ensureSecret('server', 'clear');
+      await store.resealSecret('server', 'other', 'x');
+      expect(await store.ensureSecret('server', 'ignored')).toBe('clear');
+      await store.resealSecret('server', 'clear', 'sealed-secret');
+      expect(await store.ensureSecret('server', 'ignored')).toBe('sealed-secret');
+    });
   });
 }

@@ -156,10 +156,8 @@ describe('TESSERA_KEY_SECRET: private keys encrypted at rest (AES-256-GCM)', () 
     expect((await bearer(app, access)).statusCode).toBe(200);
   });
 
-  // GAP (src/core/keyring.ts with a new KeyStore port method, for the lead): keys and the server secret
-  // stored before TESSERA_KEY_SECRET was first set stay in clear for good; Keyring.open only seals what
-  // it creates. Expected: setting the secret seals what is stored (or refuses to start until it is).
-  it.fails('seals the keys stored before TESSERA_KEY_SECRET was set', async () => {
+  // Setting TESSERA_KEY_SECRET later seals what was stored in clear before (Keyring.open).
+  it('seals the keys stored before TESSERA_KEY_SECRET was set', async () => {
     const db = tempDatabase();
     try {
       await (await testApp({}, fileStores(db.path))).close();

@@ -26,6 +26,15 @@ export class MemoryKeyStore implements KeyStore {
     this.#keys.delete(kid);
   }
 
+  async resealKey(kid: string, from: string, to: string): Promise<void> {
+    const key = this.#keys.get(kid);
+    if (key?.privateJwk === from) key.privateJwk = to;
+  }
+
+  async resealSecret(name: string, from: string, to: string): Promise<void> {
+    if (this.#secrets.get(name) === from) this.#secrets.set(name, to);
+  }
+
   async ensureSecret(name: string, value: string): Promise<string> {
     const stored = this.#secrets.get(name) ?? value;
     this.#secrets.set(name, stored);

@@ -32,6 +32,14 @@ export class SqlKeyStore implements KeyStore {
     await this.#ctx.db.deleteFrom('signing_keys').where('kid', '=', kid).execute();
   }
 
+  async resealKey(kid: string, from: string, to: string): Promise<void> {
+    await this.#ctx.db.updateTable('signing_keys').set({ private_jwk: to }).where('kid', '=', kid).where('private_jwk', '=', from).execute();
+  }
+
+  async resealSecret(name: string, from: string, to: string): Promise<void> {
+    await this.#ctx.db.updateTable('server_secrets').set({ value: to }).where('name', '=', name).where('value', '=', from).execute();
+  }
+
   async ensureSecret(name: string, value: string): Promise<string> {
     // Insert-if-absent, then read: every racing instance reads the one value that got in.
     await this.#ctx.db
