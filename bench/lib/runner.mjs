@@ -1,5 +1,4 @@
 // Runs one scenario: set-up, fresh processes for each run, and the median of the runs.
-/* global AbortController -- a Node global that eslint.config.js does not list */
 import { httpRequest } from './http.mjs';
 import { runLoad } from './load.mjs';
 import { cpuBusyShare, meterLoad } from './cpu.mjs';

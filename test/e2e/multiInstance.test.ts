@@ -22,7 +22,7 @@ describe.skipIf(!available)('three instances on PostgreSQL and Redis, and a veri
   const dir = tempDir('tessera-mi');
   let redis: Started & { url: string; port: number };
   let servers: Array<Started & { url: string }> = [];
-  let verifiers: Started[] = [];
+  const verifiers: Started[] = [];
   let env: Record<string, string>;
   let A: string, B: string, C: string;
 

@@ -132,7 +132,7 @@ describe('bad input is a 4xx, never a 500', () => {
       ['POST', '/v1/tokens', { username: 'root', password: true }],
       ['POST', '/v1/tokens/refresh', { refresh_token: 42 }],
       ['POST', '/v1/tokens/revoke', { token: { sid: 'x' } }],
-      ['PUT', '/v1/me/password', { currentPassword: PASSWORD, newPassword: 12345678901234567 }],
+      ['PUT', '/v1/me/password', { currentPassword: PASSWORD, newPassword: 123456789012345 }],
       ['PATCH', '/v1/admin/users/00000000-0000-7000-8000-000000000000', { role: 'root' }],
       ['PATCH', '/v1/admin/users/00000000-0000-7000-8000-000000000000', { disabled: 'true' }],
     ];
