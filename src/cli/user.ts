@@ -64,11 +64,12 @@ function disabledCommand(disabled: boolean): Command {
   const usage = disabled
     ? `Usage: tessera user disable USERNAME
 
-Refuses the user's logins, sessions and access tokens, on every server, within a second.`
+Refuses the user's logins, and ends their sessions, token families and access tokens, on every
+server, within a second.`
     : `Usage: tessera user enable USERNAME
 
-Lets a disabled user log in again. Sessions and refresh tokens that have not expired work again
-(access tokens issued before the disable stay refused); \`tessera sessions revoke\` ends them first.`;
+Lets a disabled user log in again. The disable ended their sessions and token families, so
+they log in afresh.`;
   return {
     usage,
     async run(args, config) {

@@ -96,8 +96,9 @@ describe('the CLI against a running server', () => {
     expect([login.status, login.body.code]).toEqual([401, 'invalid_credentials']);
     expect((await ws.cli(['user', 'enable', 'root'])).code).toBe(0);
     expect((await call('POST', '/v1/session', { body: { username: 'root', password: PASSWORD } })).status).toBe(200);
-    // A disable refuses sessions without ending them: an enable lets those not yet expired work again.
-    expect(await eventually(async () => (await call('GET', '/v1/session', { cookie: session })).status === 200)).toBe(true);
+    // A disable ended the session for good: an enable revives nothing.
+    const after = await call('GET', '/v1/session', { cookie: session });
+    expect([after.status, after.body.code]).toEqual([401, 'session_revoked']);
   });
 
   it('refuses an unknown user for sessions, exit 1', async () => {
