@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, HOUR, MINUTE, SECOND } from '../../src/core/clock.js';
-import { AuthError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/model.js';
 import type { Session } from '../../src/core/model.js';
 import type { SessionStore } from '../../src/core/ports.js';
 import { touchInterval } from '../../src/core/sessions.js';
-import { CLIENT, PASSWORD, type TestCore, testCore } from '../support/core.js';
+import { CLIENT, PASSWORD, type TestCore, codeOf, testCore } from '../support/core.js';
 
 let c: TestCore;
 let alice: User;
@@ -14,12 +13,6 @@ beforeEach(async () => {
   alice = await c.tessera.users.register('alice', PASSWORD, CLIENT);
 });
 afterEach(() => c.tessera.close());
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'ok',
-    (error: unknown) => (error instanceof AuthError ? error.code : `unexpected ${String(error)}`),
-  );
 
 /** Counts the store reads behind validation, to show the cache at work. */
 function countReads(store: SessionStore): { reads: number } {

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, SECOND } from '../../src/core/clock.js';
-import { AuthError } from '../../src/core/errors.js';
 import type { User } from '../../src/core/model.js';
 import { Revocations } from '../../src/core/revocations.js';
-import { CLIENT, PASSWORD, type TestCore, testCore } from '../support/core.js';
+import { CLIENT, PASSWORD, type TestCore, codeOf, testCore } from '../support/core.js';
 
 let c: TestCore;
 let alice: User;
@@ -12,12 +11,6 @@ beforeEach(async () => {
   alice = await c.tessera.users.register('alice', PASSWORD, CLIENT);
 });
 afterEach(() => c.tessera.close());
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'ok',
-    (error: unknown) => (error instanceof AuthError ? error.code : `unexpected ${String(error)}`),
-  );
 
 describe('refresh rotation', () => {
   it('rotates on every use: each token is spent once, and the family keeps its id', async () => {

@@ -2,16 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Argon2Hasher } from '../../src/adapters/argon2.js';
 import { AuthError } from '../../src/core/errors.js';
 import type { PasswordHasher } from '../../src/core/ports.js';
-import { CLIENT, PASSWORD, type TestCore, testCore } from '../support/core.js';
+import { CLIENT, PASSWORD, type TestCore, codeOf, testCore } from '../support/core.js';
 
 let c: TestCore;
 afterEach(() => c.tessera.close());
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'ok',
-    (error: unknown) => (error instanceof AuthError ? error.code : `unexpected ${String(error)}`),
-  );
 
 describe('login under load and abuse', () => {
   it('audits a throttled account once per back-off window, not once per attempt', async () => {

@@ -6,10 +6,10 @@ import { expect } from 'vitest';
 import { openSqliteStores } from '../../src/adapters/sqlite/index.js';
 import { parseConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
-import type { EventBus, PasswordHasher, Stores } from '../../src/core/ports.js';
+import type { PasswordHasher, Stores } from '../../src/core/ports.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { buildHttp, openTessera } from '../../src/runtime.js';
-import type { TestApp } from '../support/app.js';
+import { type TestApp, withManualHeartbeats } from '../support/app.js';
 
 /**
  * Shared tools of the attack suite (test/security). Every attack goes through the real HTTP app and
@@ -49,24 +49,6 @@ export const fileStores =
   (path: string) =>
   (clock: ManualClock): Promise<Stores> =>
     openSqliteStores(path, { clock });
-
-/** The test harness delivers heartbeats itself (see test/support/app.ts); events pass through. */
-function withManualHeartbeats(stores: Stores): Stores {
-  const bus = stores.bus;
-  let first = true;
-  const subscribe: EventBus['subscribe'] = (listener, start) =>
-    bus.subscribe(
-      {
-        onEvent: (message) => listener.onEvent(message),
-        onHeartbeat: (at) => {
-          if (first) listener.onHeartbeat(at);
-          first = false;
-        },
-      },
-      start,
-    );
-  return { ...stores, bus: { publish: (event) => bus.publish(event), subscribe } };
-}
 
 export interface CustomApp {
   app: TestApp['app'];

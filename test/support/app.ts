@@ -27,7 +27,7 @@ export interface TestApp {
  * The feed's own heartbeats would report the manual clock's time whenever a poll happens to run, so
  * the tests deliver heartbeats themselves (`advance`); events pass through untouched.
  */
-function withManualHeartbeats(stores: Stores): Stores {
+export function withManualHeartbeats(stores: Stores): Stores {
   const bus = stores.bus;
   let first = true;
   const subscribe: EventBus['subscribe'] = (listener, start) =>

@@ -2,11 +2,19 @@ import { createMemoryStores, type MemoryStores } from '../../src/adapters/memory
 import { Argon2Hasher } from '../../src/adapters/argon2.js';
 import { parseConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { AuthError } from '../../src/core/errors.js';
 import type { ClientInfo } from '../../src/core/model.js';
 import type { PasswordHasher } from '../../src/core/ports.js';
 import { Tessera } from '../../src/core/tessera.js';
 import { coreOptions } from '../../src/options.js';
 import { buildBlocklist } from '../../src/core/credentialPolicy.js';
+
+/** The code of an AuthError a promise rejects with, or 'ok'. */
+export const codeOf = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof AuthError ? error.code : `unexpected ${String(error)}`),
+  );
 
 export const CLIENT: ClientInfo = { ip: '192.0.2.1', userAgent: 'vitest' };
 export const PASSWORD = 'correct horse battery staple';
