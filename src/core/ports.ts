@@ -51,6 +51,8 @@ export interface SessionStore {
   revokeSession(id: string, reason: string, now: number): Promise<Session | null>;
   /** The user's sessions that are neither revoked nor past an end at `now`, oldest first. */
   listSessions(userId: string, now: number): Promise<Session[]>;
+  /** How many sessions of all users are live at `now` (for the `tessera_live_sessions` metric). */
+  countLiveSessions(now: number): Promise<number>;
   /** Deletes records whose end is before `before`. Returns how many went. */
   purgeSessions(before: number): Promise<number>;
 }

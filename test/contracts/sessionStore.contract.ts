@@ -23,6 +23,21 @@ export function sessionStoreContract(name: string, open: () => Promise<{ store: 
       make: makeSession,
     }));
 
+    it('counts the sessions live at a time, of all users', async () => {
+      const idle = 60_000;
+      const a = makeSession({ userId: 'user-a', idleTimeoutMs: idle });
+      const b = makeSession({ userId: 'user-b', idleTimeoutMs: idle });
+      const c = makeSession({ userId: 'user-b', idleTimeoutMs: idle });
+      for (const s of [a, b, c]) await store.createSession(s, 5, T0);
+      expect(await store.countLiveSessions(T0)).toBe(3);
+      await store.revokeSession(b.id, 'logout', T0 + 1);
+      expect(await store.countLiveSessions(T0 + 1)).toBe(2);
+      await store.touchSession(c.id, T0 + 30_000);
+      // a's idle end has passed; c was used, so it lives on.
+      expect(await store.countLiveSessions(T0 + idle)).toBe(1);
+      expect(await store.countLiveSessions(T0 + 30_000 + idle)).toBe(0);
+    });
+
     it('keeps the remember flag, the client and the secret digest', async () => {
       const session = makeSession({ remember: true, ip: '2001:db8::1', userAgent: 'Mozilla/5.0 (X11) ü' });
       await store.createSession(session, 5, T0);

@@ -51,6 +51,12 @@ export class MemoryCredentials<T extends Credential> {
     return this.#live(userId, now).map(copy);
   }
 
+  countLive(now: number): number {
+    let count = 0;
+    for (const r of this.#records.values()) if (r.revokedAt === null && r.expiresAt > now && this.#idleEnd(r) > now) count++;
+    return count;
+  }
+
   purge(before: number): number {
     let purged = 0;
     for (const [id, record] of this.#records) {

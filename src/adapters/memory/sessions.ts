@@ -26,6 +26,10 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.list(userId, now);
   }
 
+  async countLiveSessions(now: number): Promise<number> {
+    return this.#sessions.countLive(now);
+  }
+
   async purgeSessions(before: number): Promise<number> {
     return this.#sessions.purge(before);
   }

@@ -83,6 +83,11 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
+  /** The ends index scores each session by when it stops being live (revocation included). */
+  countLiveSessions(now: number): Promise<number> {
+    return guard(async () => this.#redis.zcount(this.#keys.sessionEnds, `(${now}`, '+inf'));
+  }
+
   purgeSessions(before: number): Promise<number> {
     const args = [before, PURGE_BATCH, this.#keys.sessionPrefix, this.#keys.userSessionsPrefix];
     return guard(async () => {

@@ -58,6 +58,11 @@ export class SqlSessionStore implements SessionStore {
     return rows.map(sessionFromRow);
   }
 
+  async countLiveSessions(now: number): Promise<number> {
+    const row = await this.#ctx.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number | string>().as('n')).where(live('sessions', now)).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   purgeSessions(before: number): Promise<number> {
     return purgeEnded(this.#ctx.db, 'sessions', before);
   }
