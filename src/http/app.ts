@@ -14,6 +14,7 @@ import { revocationFeedRoutes } from './routes/revocationFeed.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webRoutes } from './routes/web.js';
 
 export interface HttpOptions {
   issuer: string;
@@ -85,6 +86,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   await app.register(meRoutes(tessera));
   await app.register(adminRoutes(tessera));
   await app.register(revocationFeedRoutes(tessera, options.feedSecret));
+  await app.register(webRoutes);
   return app;
 }
 

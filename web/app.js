@@ -1,0 +1,96 @@
+// The browser side of a cookie session: credentials travel only in HttpOnly cookies; unsafe requests
+// carry the CSRF token that login and GET /v1/session return (API.md, "Cross-site request forgery").
+const $ = (id) => document.getElementById(id);
+let csrfToken = null;
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (csrfToken && method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw Object.assign(new Error(describe(data)), { problem: data });
+  return data;
+}
+
+function describe(problem) {
+  if (!problem) return 'request failed';
+  const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+  return fields ? `${problem.title} (${fields})` : problem.title;
+}
+
+function say(text, isError = false) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : '';
+}
+
+async function show() {
+  try {
+    const current = await api('GET', '/v1/session');
+    csrfToken = current.csrfToken;
+    const { sessions } = await api('GET', '/v1/me/sessions');
+    $('who').textContent = current.user.username;
+    $('role').textContent = current.user.role;
+    $('expires').textContent = new Date(current.session.idleExpiresAt).toLocaleString();
+    $('sessions').replaceChildren(...sessions.map((s) => {
+      const item = document.createElement('li');
+      item.textContent = `${s.kind} · ${s.userAgent || 'unknown client'} · since ${new Date(s.createdAt).toLocaleString()}`;
+      if (s.current) item.className = 'current';
+      return item;
+    }));
+    $('signed-in').hidden = false;
+    $('signed-out').hidden = true;
+  } catch {
+    csrfToken = null;
+    $('signed-in').hidden = true;
+    $('signed-out').hidden = false;
+  }
+}
+
+function fields(form) {
+  const data = new FormData(form);
+  return { username: String(data.get('username')), password: String(data.get('password')), remember: data.get('remember') === 'on' };
+}
+
+$('login').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const { username, password, remember } = fields(event.target);
+  try {
+    await api('POST', '/v1/session', { username, password, remember });
+    event.target.reset();
+    say('Signed in.');
+    await show();
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+$('register').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const { username, password } = fields(event.target);
+  try {
+    await api('POST', '/v1/users', { username, password });
+    event.target.reset();
+    say(`Account ${username} created: sign in.`);
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  await api('DELETE', '/v1/session').catch(() => undefined);
+  say('Signed out.');
+  await show();
+});
+
+$('logout-others').addEventListener('click', async () => {
+  try {
+    await api('DELETE', '/v1/me/sessions');
+    say('Every other session is signed out.');
+    await show();
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+void show();
