@@ -109,6 +109,19 @@ function boolean(raw: string): boolean {
 
 const text = (raw: string): string => raw;
 
+/**
+ * The issuer's origin; for a loopback issuer, its localhost/127.0.0.1 twin too, so that the sign-in
+ * page works in development whichever name the browser was given.
+ */
+function defaultOrigins(issuer: string): string[] {
+  const url = new URL(issuer);
+  const twin = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[url.hostname];
+  if (twin === undefined) return [url.origin];
+  const other = new URL(issuer);
+  other.hostname = twin;
+  return [url.origin, other.origin];
+}
+
 /** Parses the environment into a frozen Config. Throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Env): Readonly<Config> {
   const host = read(env, 'TESSERA_HOST', '127.0.0.1', text);
@@ -154,7 +167,7 @@ export function parseConfig(env: Env): Readonly<Config> {
     signingAlg,
     hs256Secret,
     trustProxy: read(env, 'TESSERA_TRUST_PROXY', [] as string[], (raw) => list(raw).map(proxyAddress)),
-    allowedOrigins: read(env, 'TESSERA_ALLOWED_ORIGINS', [new URL(issuer).origin], (raw) => list(raw).map(origin)),
+    allowedOrigins: read(env, 'TESSERA_ALLOWED_ORIGINS', defaultOrigins(issuer), (raw) => list(raw).map(origin)),
     passwordMinLength: read(env, 'TESSERA_PASSWORD_MIN_LENGTH', 15, integer(8, 256)),
     maxSessionsPerUser: read(env, 'TESSERA_MAX_SESSIONS_PER_USER', 50, integer(1, 10_000)),
     keySecret: read<string | null>(env, 'TESSERA_KEY_SECRET', null, (raw) => {
