@@ -1,0 +1,153 @@
+// tessera-revocation-churn: tessera-token and tessera-session-redis again, on one Redis-backed
+// server, while 100 token families a second are revoked through POST /v1/tokens/revoke and their
+// events flow through the feed. Each run measures both loads with and without the churn on the same
+// server process, in alternating order, so that the cost is a ratio taken under the same conditions.
+// The row's rps, p50 and p99 are the token load's under churn; the rest follow as extra figures.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { httpRequest } from '../lib/http.mjs';
+import { runLoad } from '../lib/load.mjs';
+import { spawnTracked } from '../lib/proc.mjs';
+import { nthRequest, readEntries } from '../lib/rotation.mjs';
+import { copyDatabase, fetchSessionCookies, fetchTokenPairs, seed, startTessera, withSetupServer } from '../lib/tessera.mjs';
+import { writeFileSync } from 'node:fs';
+
+const REVOKER = fileURLToPath(new URL('../workers/revoker.mjs', import.meta.url));
+export const REVOCATIONS_PER_SECOND = 100;
+// Four phases a run must fit the harness's limit for a measure (2 min plus one duration).
+const MAX_PHASE_SEC = 25;
+const MAX_ERROR_SHARE = 0.01;
+const ACCESS_TTL_MS = 15 * 60_000;
+const TOKEN_MIN_LIFE_LEFT_MS = 5 * 60_000;
+
+const phaseSeconds = (durationSec) => Math.min(durationSec, MAX_PHASE_SEC);
+
+function writeLines(ctx, name, lines) {
+  const file = join(ctx.workDir, name);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** Throw-away families for every churn phase of every run, a tenth more for the rate's overshoot. */
+function familiesNeeded(ctx) {
+  const runs = ctx.settings?.runs ?? 3;
+  const seconds = phaseSeconds(ctx.settings?.durationSec ?? 10);
+  return Math.ceil(REVOCATIONS_PER_SECOND * seconds * 2 * runs * 1.1) + 100;
+}
+
+async function fetchAccessTokens(ctx, origin) {
+  const pairs = await fetchTokenPairs(origin, ctx.state.users, { addressOffset: ctx.state.addresses });
+  ctx.state.addresses += pairs.length;
+  ctx.state.tokens = writeLines(ctx, 'tokens.txt', pairs.map((pair) => pair.access));
+  ctx.state.tokensExpireAt = Date.now() + ACCESS_TTL_MS - 30_000;
+}
+
+async function setup(ctx) {
+  const { database, users } = await seed(console.log);
+  Object.assign(ctx.state, { base: copyDatabase(database, join(ctx.workDir, 'base.db')), users, runs: 0, addresses: 0, nextRevoke: 0 });
+  await withSetupServer(ctx, { database: ctx.state.base, redis: ctx.redis }, async (origin) => {
+    const count = familiesNeeded(ctx);
+    console.log(`  issuing ${count} throw-away token families, ${users.length} sessions and ${users.length} access tokens`);
+    const families = await fetchTokenPairs(origin, users, { count });
+    ctx.state.addresses += count;
+    ctx.state.refreshTokens = writeLines(ctx, 'throw-away.txt', families.map((pair) => pair.refresh));
+    ctx.state.cookies = writeLines(ctx, 'cookies.txt', await fetchSessionCookies(origin, users, { addressOffset: ctx.state.addresses }));
+    ctx.state.addresses += users.length;
+    await fetchAccessTokens(ctx, origin);
+  });
+}
+
+/** The first request of a load, once: a target that answers 401 would be measured as fast. */
+async function preflight(target) {
+  const { headers } = nthRequest(target, readEntries(target.rotate.file), 0);
+  const response = await httpRequest(target.url, { headers, timeoutMs: 10_000 });
+  if (response.status !== 200) throw new Error(`GET ${target.url} answered ${response.status} before the load`);
+}
+
+function checkErrors(figures, what) {
+  const limit = figures.requests * MAX_ERROR_SHARE;
+  if (figures.requests === 0) throw new Error(`${what}: no request completed`);
+  if (figures.httpErrors > limit || figures.socketErrors > limit) {
+    throw new Error(`${what}: ${figures.httpErrors} responses ≥ 400 and ${figures.socketErrors} socket errors in ${figures.requests} requests`);
+  }
+}
+
+/** Starts the revoker on the load generator's cores; `stop()` resolves with its figures. */
+function startRevoker(ctx, origin) {
+  const proc = spawnTracked(process.execPath, [REVOKER, origin, ctx.state.refreshTokens, String(ctx.state.nextRevoke), String(REVOCATIONS_PER_SECOND)], { cpus: ctx.cores.load });
+  return {
+    async stop() {
+      await proc.stop(5000);
+      const line = proc.stdout().trim().split('\n').at(-1);
+      if (!line) throw new Error(`the revoker printed nothing: ${proc.stderrTail().trim().slice(-300)}`);
+      const figures = JSON.parse(line);
+      ctx.state.nextRevoke += figures.used;
+      if (figures.revocationErrors > 0) throw new Error(`${figures.revocationErrors} revocations failed: ${proc.stderrTail().trim().slice(-300)}`);
+      return figures;
+    },
+  };
+}
+
+/** One measured load, with or without the churn alongside. */
+async function phase(ctx, origin, target, { churn, durationSec, what }) {
+  const revoker = churn ? startRevoker(ctx, origin) : null;
+  let figures;
+  try {
+    figures = await runLoad({ generator: ctx.settings.generator, cores: ctx.cores, target, durationSec });
+  } finally {
+    const revoked = await revoker?.stop();
+    if (revoked) figures = figures && { ...figures, revocationsPerSecond: revoked.revocationPerSecond };
+  }
+  checkErrors(figures, what);
+  return figures;
+}
+
+const costPct = (churn, quiet) => (1 - churn.rps / quiet.rps) * 100;
+
+/** Warm-up, then the two phases of one load, the churn first on even runs. */
+async function measurePair(ctx, origin, target, durationSec, what) {
+  await preflight(target);
+  if (ctx.settings.warmupSec > 0) await runLoad({ generator: ctx.settings.generator, cores: ctx.cores, target, durationSec: ctx.settings.warmupSec });
+  const churnFirst = ctx.state.runs % 2 === 0;
+  const first = await phase(ctx, origin, target, { churn: churnFirst, durationSec, what });
+  const second = await phase(ctx, origin, target, { churn: !churnFirst, durationSec, what });
+  return churnFirst ? { churn: first, quiet: second } : { churn: second, quiet: first };
+}
+
+async function measure(ctx, durationSec) {
+  if (ctx.state.tokensExpireAt - Date.now() < TOKEN_MIN_LIFE_LEFT_MS) {
+    await withSetupServer(ctx, { database: ctx.state.base, redis: ctx.redis }, (origin) => fetchAccessTokens(ctx, origin));
+  }
+  ctx.state.runs += 1;
+  const database = copyDatabase(ctx.state.base, join(ctx.workDir, `run-${ctx.state.runs}.db`));
+  const server = await startTessera(ctx, { database, redis: ctx.redis });
+  try {
+    const seconds = phaseSeconds(durationSec);
+    const url = `${server.origin}/v1/me`;
+    const token = await measurePair(ctx, server.origin, { url, rotate: { kind: 'bearer', file: ctx.state.tokens } }, seconds, 'token load');
+    const session = await measurePair(ctx, server.origin, { url, rotate: { kind: 'cookie', file: ctx.state.cookies } }, seconds, 'session load');
+    return {
+      rps: token.churn.rps,
+      p50ms: token.churn.p50ms,
+      p99ms: token.churn.p99ms,
+      tokenNoChurnRps: token.quiet.rps,
+      tokenCostPct: costPct(token.churn, token.quiet),
+      sessionRps: session.churn.rps,
+      sessionP99ms: session.churn.p99ms,
+      sessionNoChurnRps: session.quiet.rps,
+      sessionCostPct: costPct(session.churn, session.quiet),
+      revocationsPerSecond: (token.churn.revocationsPerSecond + session.churn.revocationsPerSecond) / 2,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** @type {import('./index.mjs').Scenario} */
+export const tesseraRevocationChurn = {
+  id: 'tessera-revocation-churn',
+  title: 'Tessera token + session checks under 100 revocations/s',
+  needsRedis: true,
+  setup,
+  measure,
+};
