@@ -269,3 +269,23 @@ describe('GET /.well-known/jwks.json', () => {
     expect(keys[0]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: expect.any(String), alg: 'EdDSA', use: 'sig' });
   });
 });
+
+describe('POST /v1/tokens/revoke with the cookie transport', () => {
+  it('revokes the family held in cookies after the CSRF check, and clears them; a malformed cookie is just cleared', async () => {
+    const login = await t.app.inject({ method: 'POST', url: '/v1/tokens', payload: { username: 'alice', password: PASSWORD, transport: 'cookie' } });
+    const csrf = login.json().csrfToken as string;
+    const access = login.cookies.find((c) => c.name === '__Host-tessera_access')!.value;
+    const refreshCookie = login.cookies.find((c) => c.name === '__Secure-tessera_refresh')!.value;
+    const cookie = { cookie: `__Secure-tessera_refresh=${refreshCookie}` };
+    const refused = await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: cookie });
+    expect(refused.statusCode).toBe(403);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: { ...cookie, 'x-csrf-token': csrf } });
+    expect(res.statusCode).toBe(200);
+    expect(String(res.headers['set-cookie'])).toContain('__Secure-tessera_refresh=; Max-Age=0');
+    expect((await bearer(access)).json().code).toBe('token_revoked');
+    const malformed = await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', headers: { cookie: '__Secure-tessera_refresh=garbage' } });
+    expect(malformed.statusCode).toBe(200);
+    expect(String(malformed.headers['set-cookie'])).toContain('Max-Age=0');
+    expect((await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke' })).statusCode).toBe(400);
+  });
+});

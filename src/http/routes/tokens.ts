@@ -40,11 +40,13 @@ function sendPair(tessera: Tessera, reply: FastifyReply, tokens: IssuedTokens, t
   };
 }
 
+const REFRESH_REQUIRED = { field: 'refresh_token', code: 'required', message: 'must be sent in the body or the refresh cookie' };
+
 /** The refresh token of a request: the body's, or the cookie's after its CSRF check. */
 function presentedRefresh(tessera: Tessera, request: FastifyRequest, bodyToken: string | undefined): { token: string; transport: Transport } {
   if (bodyToken !== undefined) return { token: bodyToken, transport: 'body' };
   const cookie = cookieOf(request, COOKIES.refresh);
-  if (!cookie) throw new AuthError('validation_failed', { errors: [{ field: 'refresh_token', code: 'required', message: 'must be sent in the body or the refresh cookie' }] });
+  if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
   const familyId = tessera.tokens.familyOfRefreshToken(cookie);
   if (!familyId) throw new AuthError('invalid_token', { detail: 'the refresh cookie is malformed' });
   assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
@@ -117,11 +119,21 @@ export const tokenRoutes =
         },
       },
       async (request, reply) => {
-        const bodyToken = request.body.token;
-        const { token, transport } = presentedRefresh(tessera, request, bodyToken);
-        const familyId = tessera.tokens.familyOfRefreshToken(token) ?? (await accessTokenFamily(tessera, token));
-        if (familyId) await tessera.tokens.revokeFamily(familyId, 'revoked', clientOf(request));
-        if (transport === 'cookie') clearTokenCookies(reply);
+        const { token } = request.body;
+        if (token !== undefined) {
+          const familyId = tessera.tokens.familyOfRefreshToken(token) ?? (await accessTokenFamily(tessera, token));
+          if (familyId) await tessera.tokens.revokeFamily(familyId, 'revoked', clientOf(request));
+          return {};
+        }
+        // Cookie transport: the browser's logout. A malformed cookie is just cleared (RFC 7009: 200).
+        const cookie = cookieOf(request, COOKIES.refresh);
+        if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
+        const familyId = tessera.tokens.familyOfRefreshToken(cookie);
+        if (familyId) {
+          assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
+          await tessera.tokens.revokeFamily(familyId, 'logout', clientOf(request));
+        }
+        clearTokenCookies(reply);
         return {};
       },
     );
