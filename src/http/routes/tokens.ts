@@ -113,7 +113,7 @@ export const tokenRoutes =
         preValidation: emptyBodyAsObject,
         schema: {
           tags: ['tokens'],
-          summary: 'Revoke a refresh or access token and its family (RFC 7009)',
+          summary: 'Revoke a refresh or access token and its family (RFC 7009); without a body, the family in the refresh cookie (a logout, CSRF-checked)',
           body: { type: 'object', properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } } },
           response: { 200: { type: 'object', properties: {} }, ...problems(400, 403, 415, 503) },
         },
