@@ -105,28 +105,68 @@ export class Sessions {
    * or `unavailable` when the store or the feed cannot vouch for it.
    */
   async validate(cookie: string): Promise<ValidSession> {
+    const credential = this.#parse(cookie);
+    const now = this.#clock.now();
+    let session = this.#cache.get(credential.id, now);
+    const cached = session !== undefined && !this.#hasEnded(session, now);
+    // A cached record that looks ended may be stale (another instance recorded use): ask the store.
+    if (!cached) session = (await this.#store.getSession(credential.id)) ?? undefined;
+    const checked = this.#check(session, credential.secret, now);
+    const user = await this.#users.get(checked.userId);
+    this.#checkUser(user);
+    if (this.#touchDue(checked, now)) {
+      await this.#store.touchSession(checked.id, now);
+      return this.#remember({ ...checked, lastSeenAt: now }, user, now);
+    }
+    // A cache hit keeps its entry's expiry: cacheTtlMs bounds how long a record goes unread.
+    return cached ? { session: checked, user } : this.#remember(checked, user, now);
+  }
+
+  /**
+   * validate() answered from this instance's caches alone, with the same checks and errors: for a
+   * cached session whose user is cached too and whose use needs no recording. Synchronous, so that
+   * the hot path awaits nothing; null when validate() must ask the stores.
+   */
+  validateCached(cookie: string): ValidSession | null {
+    const credential = this.#parse(cookie);
+    const now = this.#clock.now();
+    const session = this.#cache.get(credential.id, now);
+    if (session === undefined || this.#hasEnded(session, now)) return null;
+    this.#check(session, credential.secret, now);
+    const user = this.#users.getCached(session.userId);
+    if (user === undefined || this.#touchDue(session, now)) return null;
+    this.#checkUser(user);
+    return { session, user };
+  }
+
+  /** The strict parse and the deny view, before any cache (and 503 first while the feed is stale). */
+  #parse(cookie: string): { id: string; secret: Buffer } {
     this.#revocations.assertFresh();
     const credential = parseCredential(cookie, SESSION_ID_BYTES, SESSION_SECRET_BYTES);
     if (!credential) throw new AuthError('unauthenticated', { detail: 'the session cookie is malformed' });
-    const { id } = credential;
-    if (this.#revocations.deny.isSidDenied(id)) throw new AuthError('session_revoked');
-    const now = this.#clock.now();
-    let session = this.#cache.get(id, now);
-    // A cached record that looks ended may be stale (another instance recorded use): ask the store.
-    if (!session || this.#hasEnded(session, now)) session = (await this.#store.getSession(id)) ?? undefined;
-    // Same answer for an unknown id and a wrong secret, compared in constant time.
-    if (!session || !digestsEqual(sha256(credential.secret), session.secretHash)) {
-      throw new AuthError('unauthenticated');
-    }
+    if (this.#revocations.deny.isSidDenied(credential.id)) throw new AuthError('session_revoked');
+    return credential;
+  }
+
+  /** The session the secret opens, live; the same answer for an unknown id and a wrong secret, compared in constant time. */
+  #check(session: Session | undefined, secret: Buffer, now: number): Session {
+    if (!session || !digestsEqual(sha256(secret), session.secretHash)) throw new AuthError('unauthenticated');
     if (session.revokedAt !== null) throw new AuthError('session_revoked');
     if (this.#hasEnded(session, now)) throw new AuthError('session_expired');
-    const user = await this.#users.get(session.userId);
+    return session;
+  }
+
+  #checkUser(user: User | null | undefined): asserts user is User {
     if (!user || user.disabled) throw new AuthError('session_revoked', { detail: 'the account is disabled' });
-    if (now - session.lastSeenAt >= touchInterval(session.idleTimeoutMs)) {
-      await this.#store.touchSession(id, now);
-      session = { ...session, lastSeenAt: now };
-    }
-    this.#cache.set(id, session, Math.min(now + this.#policy.cacheTtlMs, session.expiresAt, sessionIdleEnd(session)));
+  }
+
+  #touchDue(session: Session, now: number): boolean {
+    return now - session.lastSeenAt >= touchInterval(session.idleTimeoutMs);
+  }
+
+  /** Caches a record just read or touched, for cacheTtlMs at most and never past its end. */
+  #remember(session: Session, user: User, now: number): ValidSession {
+    this.#cache.set(session.id, session, Math.min(now + this.#policy.cacheTtlMs, session.expiresAt, sessionIdleEnd(session)));
     return { session, user };
   }
 

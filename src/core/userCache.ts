@@ -27,9 +27,16 @@ export class UserCache {
   }
 
   async get(id: string): Promise<User | null> {
+    return this.getCached(id) ?? this.#read(id);
+  }
+
+  /** The cached user, or undefined when get() would read the store: for the synchronous hot path. */
+  getCached(id: string): User | undefined {
+    return this.#cache.get(id, this.#clock.now());
+  }
+
+  async #read(id: string): Promise<User | null> {
     const now = this.#clock.now();
-    const cached = this.#cache.get(id, now);
-    if (cached) return cached;
     const evictions = this.#evictions;
     const user = await this.#store.findUserById(id);
     if (user && evictions === this.#evictions) this.#cache.set(id, user, now + this.#ttlMs);

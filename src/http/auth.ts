@@ -1,7 +1,8 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AccessClaims } from '../core/accessToken.js';
 import { AuthError } from '../core/errors.js';
 import type { Role } from '../core/model.js';
-import { csrfMatches } from '../core/sessions.js';
+import { type ValidSession, csrfMatches } from '../core/sessions.js';
 import type { Tessera } from '../core/tessera.js';
 import { sessionIdleEnd } from '../core/model.js';
 import { COOKIES, cookieOf } from './cookies.js';
@@ -37,18 +38,32 @@ export const isUnsafe = (method: string): boolean => UNSAFE.has(method);
 export const csrfBinding = (principal: Pick<Principal, 'method' | 'sid'>): string =>
   `${principal.method === 'session' ? 'session' : 'family'}:${principal.sid}`;
 
-async function fromBearer(tessera: Tessera, header: string): Promise<Principal> {
+/** The b64token of an `Authorization: Bearer` value; `invalid_token` for anything else. */
+function bearerToken(header: string): string {
   const match = BEARER.exec(header);
   if (!match?.[1]) throw new AuthError('invalid_token', { detail: 'the Authorization header is not a bearer token' });
-  const claims = await tessera.verifier.verify(match[1]);
-  return { userId: claims.sub, username: claims.name, role: claims.role, method: 'token', sid: claims.sid, expiresAt: claims.exp * 1000, viaCookie: false };
+  return match[1];
 }
 
-async function fromSessionCookie(tessera: Tessera, cookie: string): Promise<Principal> {
-  const { session, user } = await tessera.sessions.validate(cookie);
-  const expiresAt = Math.min(session.expiresAt, sessionIdleEnd(session));
-  return { userId: user.id, username: user.username, role: user.role, method: 'session', sid: session.id, expiresAt, viaCookie: true };
-}
+const tokenPrincipal = (claims: AccessClaims, viaCookie: boolean): Principal => ({
+  userId: claims.sub,
+  username: claims.name,
+  role: claims.role,
+  method: 'token',
+  sid: claims.sid,
+  expiresAt: claims.exp * 1000,
+  viaCookie,
+});
+
+const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
+  userId: user.id,
+  username: user.username,
+  role: user.role,
+  method: 'session',
+  sid: session.id,
+  expiresAt: Math.min(session.expiresAt, sessionIdleEnd(session)),
+  viaCookie: true,
+});
 
 /**
  * Resolves the request's credential. The bearer token decides when there is one (API.md,
@@ -56,11 +71,35 @@ async function fromSessionCookie(tessera: Tessera, cookie: string): Promise<Prin
  */
 export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
-  if (header !== undefined) return fromBearer(tessera, header);
+  if (header !== undefined) return tokenPrincipal(await tessera.verifier.verify(bearerToken(header)), false);
   const session = cookieOf(request, COOKIES.session);
-  if (session) return fromSessionCookie(tessera, session);
+  if (session) return sessionPrincipal(await tessera.sessions.validate(session));
   const access = cookieOf(request, COOKIES.access);
-  if (access) return { ...(await fromBearer(tessera, `Bearer ${access}`)), viaCookie: true };
+  if (access) return tokenPrincipal(await tessera.verifier.verify(bearerToken(`Bearer ${access}`)), true);
+  throw new AuthError('unauthenticated');
+}
+
+/**
+ * resolvePrincipal() without waiting, with the same precedence, checks and errors: a token is checked
+ * at once (from the cache, or its signature), a session from this instance's caches. Null when a store
+ * read or a key refresh is needed. Synchronous, so that the hot path costs no promise.
+ */
+export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): Principal | null {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const claims = tessera.verifier.verifyNow(bearerToken(header));
+    return claims && tokenPrincipal(claims, false);
+  }
+  const session = cookieOf(request, COOKIES.session);
+  if (session) {
+    const valid = tessera.sessions.validateCached(session);
+    return valid && sessionPrincipal(valid);
+  }
+  const access = cookieOf(request, COOKIES.access);
+  if (access) {
+    const claims = tessera.verifier.verifyNow(bearerToken(`Bearer ${access}`));
+    return claims && tokenPrincipal(claims, true);
+  }
   throw new AuthError('unauthenticated');
 }
 
@@ -73,15 +112,30 @@ export function assertCsrf(tessera: Tessera, request: FastifyRequest, principal:
   }
 }
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * The first hook of every authenticated route group (onRequest: before the body is even parsed, so
  * an anonymous caller learns nothing from validation): resolve, then the CSRF check, then the role.
+ * Callback style rather than async: a credential checked at once is admitted without a promise.
  */
-export function requireAuth(tessera: Tessera, role?: Role): onRequestAsyncHookHandler {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const principal = await resolvePrincipal(tessera, request);
+export function requireAuth(tessera: Tessera, role?: Role): onRequestHookHandler {
+  const admit = (request: FastifyRequest, principal: Principal): void => {
     assertCsrf(tessera, request, principal);
     if (role !== undefined && principal.role !== role) throw new AuthError('forbidden', { detail: `this needs the role ${role}` });
     request.principal = principal;
+  };
+  return (request, _reply, done) => {
+    let principal: Principal | null;
+    try {
+      principal = resolvePrincipalNow(tessera, request);
+      if (principal) admit(request, principal);
+    } catch (error) {
+      return done(asError(error));
+    }
+    if (principal) return done();
+    resolvePrincipal(tessera, request)
+      .then((resolved) => admit(request, resolved))
+      .then(() => done(), (error: unknown) => done(asError(error)));
   };
 }

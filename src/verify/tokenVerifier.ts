@@ -2,7 +2,7 @@ import { type AccessClaims, type ClaimExpectations, checkAccessClaims } from '..
 import type { Clock } from '../core/clock.js';
 import { toSeconds } from '../core/clock.js';
 import { AuthError } from '../core/errors.js';
-import { type VerifyKey, parseCompactJws, verifySignature } from '../core/jws.js';
+import { type CompactJws, type VerifyKey, parseCompactJws, verifySignature } from '../core/jws.js';
 import { LruCache } from '../core/lru.js';
 import type { Revocations } from '../core/revocations.js';
 
@@ -39,26 +39,53 @@ export class TokenVerifier {
 
   /** Throws AuthError `invalid_token`, `token_expired`, `token_revoked`, or `unavailable` (stale feed). */
   async verify(token: string): Promise<AccessClaims> {
-    const { revocations, clock } = this.#options;
-    revocations.assertFresh();
-    const now = clock.now();
-    const claims = this.#cache?.get(token, now) ?? (await this.#verifyFresh(token, now));
-    if (revocations.deny.isDenied(claims.sid, claims.sub, claims.iat)) {
-      throw new AuthError('token_revoked');
-    }
-    return claims;
+    return this.verifyNow(token) ?? this.#verifyAfterKeyRefresh(token);
   }
 
-  async #verifyFresh(token: string, now: number): Promise<AccessClaims> {
+  /**
+   * verify() without waiting, for the hot path: the cached claims, or a full check when the key the
+   * token names is at hand (signatures are checked synchronously, with keys imported once). Null only
+   * when the key is unknown and the key source can re-read its keys, which verify() then does. Every
+   * answer is checked against the deny view now. Throws what verify() throws, `unavailable` first.
+   */
+  verifyNow(token: string): AccessClaims | null {
+    this.#options.revocations.assertFresh();
+    const now = this.#options.clock.now();
+    const cached = this.#cache?.get(token, now);
+    if (cached) return this.#notDenied(cached);
+    const { jws, kid } = this.#parse(token);
+    const key = this.#options.keys.get(kid);
+    if (!key && this.#options.keys.refresh) return null;
+    return this.#notDenied(this.#check(token, jws, key, now));
+  }
+
+  /** The slow path of an unknown `kid`: re-read the keys (rate-limited by the source), then check. */
+  async #verifyAfterKeyRefresh(token: string): Promise<AccessClaims> {
+    const { jws, kid } = this.#parse(token);
+    const { keys } = this.#options;
+    const key = keys.refresh && (await keys.refresh()) ? keys.get(kid) : undefined;
+    return this.#notDenied(this.#check(token, jws, key, this.#options.clock.now()));
+  }
+
+  /** The strict structural parse (RFC 7515 §7.1): a token that fails it is never looked up further. */
+  #parse(token: string): { jws: CompactJws; kid: string } {
     const jws = parseCompactJws(token);
     if (!jws || typeof jws.header.kid !== 'string') throw new AuthError('invalid_token', { detail: 'the token is malformed' });
-    const { keys } = this.#options;
-    let key = keys.get(jws.header.kid);
-    if (!key && keys.refresh && (await keys.refresh())) key = keys.get(jws.header.kid);
+    return { jws, kid: jws.header.kid };
+  }
+
+  /** Signature with the key pinned to its `alg`, then the claims; caches the claims until `exp`. */
+  #check(token: string, jws: CompactJws, key: VerifyKey | undefined, now: number): AccessClaims {
     if (!key || !verifySignature(jws, key)) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
     const claims = checkAccessClaims(jws, this.#options, toSeconds(now));
     if (typeof claims === 'string') throw new AuthError(claims);
     this.#cache?.set(token, claims, (claims.exp + Math.min(this.#options.leeway, 30)) * 1000);
+    return claims;
+  }
+
+  /** The deny view is consulted on every use, cached or not (DESIGN.md). */
+  #notDenied(claims: AccessClaims): AccessClaims {
+    if (this.#options.revocations.deny.isDenied(claims.sid, claims.sub, claims.iat)) throw new AuthError('token_revoked');
     return claims;
   }
 }
