@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SECOND } from '../../src/core/clock.js';
+import type { Session, User } from '../../src/core/model.js';
+import type { SessionStore } from '../../src/core/ports.js';
+import { CLIENT, PASSWORD, type TestCore, codeOf, testCore } from '../support/core.js';
+
+/**
+ * The synchronous hot path (issue 6): verifyNow and validateCached answer what verify and validate
+ * answer, without waiting, or null when only the stores can tell.
+ */
+let c: TestCore;
+let alice: User;
+beforeEach(async () => {
+  c = await testCore();
+  alice = await c.tessera.users.register('alice', PASSWORD, CLIENT);
+});
+afterEach(() => c.tessera.close());
+
+const codeNow = (check: () => unknown): Promise<string> => codeOf(Promise.resolve().then(check));
+
+function countReads(store: SessionStore): { reads: number } {
+  const counter = { reads: 0 };
+  const get = store.getSession.bind(store);
+  store.getSession = (id: string): Promise<Session | null> => {
+    counter.reads++;
+    return get(id);
+  };
+  return counter;
+}
+
+describe('TokenVerifier.verifyNow', () => {
+  it('checks a first-seen token in full at once, then answers from the cache, and consults the deny view on every use', async () => {
+    const { accessToken, family } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
+    expect(c.tessera.verifier.verifyNow(accessToken)?.sub).toBe(alice.id);
+    expect(c.tessera.verifier.verifyNow(accessToken)?.sid).toBe(family.id);
+    await c.tessera.tokens.revokeFamily(family.id, 'revoked', CLIENT);
+    expect(await codeNow(() => c.tessera.verifier.verifyNow(accessToken))).toBe('token_revoked');
+    expect(await codeOf(c.tessera.verifier.verify(accessToken))).toBe('token_revoked');
+  });
+
+  it('refuses what verify refuses, with the same codes, and 503 first while the feed is stale', async () => {
+    const { accessToken } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
+    const tampered = `${accessToken.slice(0, -2)}${accessToken.endsWith('A') ? 'B' : 'A'}A`;
+    for (const token of ['x.y.z', `${accessToken}=`, tampered]) {
+      expect(await codeNow(() => c.tessera.verifier.verifyNow(token))).toBe(await codeOf(c.tessera.verifier.verify(token)));
+      expect(await codeNow(() => c.tessera.verifier.verifyNow(token))).toBe('invalid_token');
+    }
+    c.clock.advance(11 * SECOND);
+    expect(await codeNow(() => c.tessera.verifier.verifyNow(accessToken))).toBe('unavailable');
+  });
+});
+
+describe('Sessions.validateCached', () => {
+  it('is null until validate has cached the session, then answers without a store read', async () => {
+    const { token, session } = await c.tessera.sessions.create(alice, false, CLIENT);
+    const counter = countReads(c.stores.sessions);
+    expect(c.tessera.sessions.validateCached(token)).toBeNull();
+    await c.tessera.sessions.validate(token);
+    expect(c.tessera.sessions.validateCached(token)?.session.id).toBe(session.id);
+    expect(counter.reads).toBe(1);
+  });
+
+  it('refuses a wrong secret and a revoked session like validate', async () => {
+    const { token, session } = await c.tessera.sessions.create(alice, false, CLIENT);
+    await c.tessera.sessions.validate(token);
+    const [id, secret = ''] = token.split('.');
+    const wrong = `${id}.${secret.startsWith('A') ? 'B' : 'A'}${secret.slice(1)}`;
+    expect(await codeNow(() => c.tessera.sessions.validateCached(wrong))).toBe('unauthenticated');
+    expect(await codeNow(() => c.tessera.sessions.validateCached('not-a-cookie'))).toBe('unauthenticated');
+    await c.tessera.sessions.revoke(session.id, 'logout', CLIENT);
+    expect(await codeNow(() => c.tessera.sessions.validateCached(token))).toBe('session_revoked');
+  });
+
+  it('serves a cached record for cacheTtlMs at most, however often it is used', async () => {
+    const { token } = await c.tessera.sessions.create(alice, false, CLIENT);
+    await c.tessera.sessions.validate(token);
+    const counter = countReads(c.stores.sessions);
+    for (let i = 0; i < 5; i++) {
+      c.advance(5 * SECOND);
+      await c.tessera.sessions.validate(token);
+    }
+    expect(counter.reads).toBe(0);
+    c.advance(6 * SECOND); // 31 s since the record was read
+    expect(c.tessera.sessions.validateCached(token)).toBeNull();
+    await c.tessera.sessions.validate(token);
+    expect(counter.reads).toBe(1);
+  });
+});
