@@ -27,10 +27,11 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** The 6-bit value of a base64url character (RFC 4648 §5), given one that BASE64URL accepts. */
 function sextet(code: number): number {
+  if (code === 45) return 62; // '-'
+  if (code === 95) return 63; // '_' (between the capitals and the small letters)
   if (code >= 97) return code - 71; // a-z: 26..51
   if (code >= 65) return code - 65; // A-Z: 0..25
-  if (code >= 48) return code + 4; // 0-9: 52..61
-  return code === 45 ? 62 : 63; // '-' and '_'
+  return code + 4; // 0-9: 52..61
 }
 
 /**
