@@ -79,8 +79,8 @@ class LatencyHistogram {
 }
 
 /**
- * Prometheus metrics: process defaults, logins, refreshes and revocations by outcome, the session
- * cache, and request latency by route. Login and revocation counts come from the audit events, so
+ * Prometheus metrics: process defaults, logins, refreshes and revocations by outcome, live sessions,
+ * the session cache, and request latency by route. Login and revocation counts come from the audit events, so
  * they are counted where they happen, once.
  */
 export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: string | null): void {
@@ -95,6 +95,14 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     registers: [registry],
     collect() {
       this.set(tessera.sessions.cachedCount);
+    },
+  });
+  new Gauge({
+    name: 'tessera_live_sessions',
+    help: 'Cookie sessions alive in the store, on every instance (a store failure makes /metrics a 503)',
+    registers: [registry],
+    async collect() {
+      this.set(await tessera.stores.sessions.countLiveSessions(tessera.clock.now()));
     },
   });
   new Gauge({

@@ -24,6 +24,18 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/tessera_http_request_duration_seconds_count\{method="POST",route="\/v1\/session",status="200"\} 1/);
     expect(text).toContain('tessera_process_cpu_seconds_total');
     expect(text).toContain('tessera_revocation_feed_staleness_seconds');
+    expect(text).toMatch(/^tessera_live_sessions 1$/m);
+    await t.register('bob');
+    await t.login('bob');
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^tessera_live_sessions 2$/m);
+  });
+
+  it('answers 503, not a wrong count, when the session store is down', async () => {
+    t = await testApp();
+    await t.tessera.stores.close();
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().code).toBe('unavailable');
   });
 
   it('needs the bearer token when TESSERA_METRICS_TOKEN is set', async () => {
