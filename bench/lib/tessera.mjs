@@ -90,14 +90,14 @@ function serverEnv({ database, port, redis = null, tokenCache = true, hashConcur
 }
 
 /**
- * Starts `tessera serve` on `database` and a free loopback port. `pinned` puts it on the server core
+ * Starts `tessera serve` on `database` and a free loopback port. `pinned` puts it on ctx.cores.server
  * (a measured run); otherwise it may use every core (set-up). BENCH_NODE_ARGS (e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof") is passed to the measured servers only.
+ * --cpu-prof-dir=/tmp/prof") is passed to the `measured` servers only (by default, the pinned ones).
  * @returns {Promise<{ origin: string, stop: () => Promise<void> }>}
  */
-export async function startTessera(ctx, { database, redis = null, tokenCache = true, pinned = true, hashConcurrency }) {
+export async function startTessera(ctx, { database, redis = null, tokenCache = true, pinned = true, measured = pinned, hashConcurrency }) {
   const port = await freePort();
-  const nodeArgs = pinned ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const nodeArgs = measured ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
   const proc = spawnTracked(process.execPath, [...nodeArgs, MAIN, 'serve'], {
     cpus: pinned ? ctx.cores.server : null,
     // The work directory, not the repository: a developer's .env there must not reach the server.

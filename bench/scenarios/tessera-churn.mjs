@@ -1,8 +1,10 @@
 // tessera-revocation-churn: tessera-token and tessera-session-redis again, on one Redis-backed
-// server, while 100 token families a second are revoked through POST /v1/tokens/revoke and their
-// events flow through the feed. Each run measures both loads with and without the churn on the same
-// server process, in alternating order, so that the cost is a ratio taken under the same conditions.
-// The row's rps, p50 and p99 are the token load's under churn; the rest follow as extra figures.
+// server, while 100 token families a second are revoked through POST /v1/tokens/revoke on that same
+// server and their events flow through the feed. Each run measures every load with and without the
+// churn on the same server process, in rotating order, so that the cost is a ratio taken under the
+// same conditions. One more token phase sends the revocations to a peer instance on the load core
+// (same database and Redis feed): what the feed alone costs a verifier, apart from serving the
+// revocations. The row's rps, p50 and p99 are the token load's under churn on the same server.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpRequest } from '../lib/http.mjs';
@@ -14,8 +16,8 @@ import { writeFileSync } from 'node:fs';
 
 const REVOKER = fileURLToPath(new URL('../workers/revoker.mjs', import.meta.url));
 export const REVOCATIONS_PER_SECOND = 100;
-// Four phases a run must fit the harness's limit for a measure (2 min plus one duration).
-const MAX_PHASE_SEC = 25;
+// Five phases a run must fit the harness's limit for a measure (2 min plus one duration).
+const MAX_PHASE_SEC = 20;
 const MAX_ERROR_SHARE = 0.01;
 const ACCESS_TTL_MS = 15 * 60_000;
 const TOKEN_MIN_LIFE_LEFT_MS = 5 * 60_000;
@@ -28,11 +30,16 @@ function writeLines(ctx, name, lines) {
   return file;
 }
 
+// The phases of each load: none, churn served by the measured server, churn served by a peer.
+const TOKEN_PHASES = ['none', 'self', 'peer'];
+const SESSION_PHASES = ['none', 'self'];
+const CHURN_PHASES = TOKEN_PHASES.length + SESSION_PHASES.length - 2;
+
 /** Throw-away families for every churn phase of every run, a tenth more for the rate's overshoot. */
 function familiesNeeded(ctx) {
   const runs = ctx.settings?.runs ?? 3;
   const seconds = phaseSeconds(ctx.settings?.durationSec ?? 10);
-  return Math.ceil(REVOCATIONS_PER_SECOND * seconds * 2 * runs * 1.1) + 100;
+  return Math.ceil(REVOCATIONS_PER_SECOND * seconds * CHURN_PHASES * runs * 1.1) + 100;
 }
 
 async function fetchAccessTokens(ctx, origin) {
@@ -88,9 +95,9 @@ function startRevoker(ctx, origin) {
   };
 }
 
-/** One measured load, with or without the churn alongside. */
-async function phase(ctx, origin, target, { churn, durationSec, what }) {
-  const revoker = churn ? startRevoker(ctx, origin) : null;
+/** One measured load; the churn, if any, revokes through `revokeAt`. */
+async function phase(ctx, target, { revokeAt, durationSec, what }) {
+  const revoker = revokeAt ? startRevoker(ctx, revokeAt) : null;
   let figures;
   try {
     figures = await runLoad({ generator: ctx.settings.generator, cores: ctx.cores, target, durationSec });
@@ -104,14 +111,16 @@ async function phase(ctx, origin, target, { churn, durationSec, what }) {
 
 const costPct = (churn, quiet) => (1 - churn.rps / quiet.rps) * 100;
 
-/** Warm-up, then the two phases of one load, the churn first on even runs. */
-async function measurePair(ctx, origin, target, durationSec, what) {
+/** Warm-up, then one phase of each kind, starting at a different one on each run. */
+async function measurePhases(ctx, servers, target, kinds, durationSec, what) {
   await preflight(target);
   if (ctx.settings.warmupSec > 0) await runLoad({ generator: ctx.settings.generator, cores: ctx.cores, target, durationSec: ctx.settings.warmupSec });
-  const churnFirst = ctx.state.runs % 2 === 0;
-  const first = await phase(ctx, origin, target, { churn: churnFirst, durationSec, what });
-  const second = await phase(ctx, origin, target, { churn: !churnFirst, durationSec, what });
-  return churnFirst ? { churn: first, quiet: second } : { churn: second, quiet: first };
+  const figures = {};
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[(i + ctx.state.runs) % kinds.length];
+    figures[kind] = await phase(ctx, target, { revokeAt: servers[kind], durationSec, what: `${what} (${kind})` });
+  }
+  return figures;
 }
 
 async function measure(ctx, durationSec) {
@@ -121,24 +130,30 @@ async function measure(ctx, durationSec) {
   ctx.state.runs += 1;
   const database = copyDatabase(ctx.state.base, join(ctx.workDir, `run-${ctx.state.runs}.db`));
   const server = await startTessera(ctx, { database, redis: ctx.redis });
+  // The peer shares the file and the feed, on the load generator's cores: never on the server core.
+  const peer = await startTessera({ ...ctx, cores: { ...ctx.cores, server: ctx.cores.load } }, { database, redis: ctx.redis, measured: false });
   try {
     const seconds = phaseSeconds(durationSec);
     const url = `${server.origin}/v1/me`;
-    const token = await measurePair(ctx, server.origin, { url, rotate: { kind: 'bearer', file: ctx.state.tokens } }, seconds, 'token load');
-    const session = await measurePair(ctx, server.origin, { url, rotate: { kind: 'cookie', file: ctx.state.cookies } }, seconds, 'session load');
+    const servers = { none: null, self: server.origin, peer: peer.origin };
+    const token = await measurePhases(ctx, servers, { url, rotate: { kind: 'bearer', file: ctx.state.tokens } }, TOKEN_PHASES, seconds, 'token load');
+    const session = await measurePhases(ctx, servers, { url, rotate: { kind: 'cookie', file: ctx.state.cookies } }, SESSION_PHASES, seconds, 'session load');
     return {
-      rps: token.churn.rps,
-      p50ms: token.churn.p50ms,
-      p99ms: token.churn.p99ms,
-      tokenNoChurnRps: token.quiet.rps,
-      tokenCostPct: costPct(token.churn, token.quiet),
-      sessionRps: session.churn.rps,
-      sessionP99ms: session.churn.p99ms,
-      sessionNoChurnRps: session.quiet.rps,
-      sessionCostPct: costPct(session.churn, session.quiet),
-      revocationsPerSecond: (token.churn.revocationsPerSecond + session.churn.revocationsPerSecond) / 2,
+      rps: token.self.rps,
+      p50ms: token.self.p50ms,
+      p99ms: token.self.p99ms,
+      tokenNoChurnRps: token.none.rps,
+      tokenCostPct: costPct(token.self, token.none),
+      tokenPeerChurnRps: token.peer.rps,
+      tokenFeedCostPct: costPct(token.peer, token.none),
+      sessionRps: session.self.rps,
+      sessionP99ms: session.self.p99ms,
+      sessionNoChurnRps: session.none.rps,
+      sessionCostPct: costPct(session.self, session.none),
+      revocationsPerSecond: Math.min(token.self.revocationsPerSecond, token.peer.revocationsPerSecond, session.self.revocationsPerSecond),
     };
   } finally {
+    await peer.stop();
     await server.stop();
   }
 }
