@@ -109,12 +109,14 @@ describe.skipIf(!available)('Redis revocation feed, behind the port', () => {
     const recorder = await follow({ sinceTime: Date.now() });
     await waitFor(() => recorder.beats.length >= 4, 5000, 'four heartbeats');
     const gaps = recorder.beats.slice(1).map((beat, i) => beat.real - (recorder.beats[i]?.real ?? 0));
-    for (const gap of gaps) expect(gap).toBeLessThan(1000);
+    // About a second (a 900 ms block); the bound is generous for a busy machine, and still far below
+    // the staleness bound that a missing heartbeat would trip.
+    for (const gap of gaps) expect(gap).toBeLessThan(2000);
     expect(recorder.beats.every((beat) => beat.at === T_CLOCK)).toBe(true);
     const subscription = subscriptions.pop() as Subscription;
     const started = Date.now();
     await subscription.close();
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(500); // not after the 900 ms block
     const beats = recorder.beats.length;
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(recorder.beats).toHaveLength(beats);
