@@ -47,12 +47,14 @@ export function freePort() {
 /** Polls `url` until it answers at all (any status), the process exits, or `timeoutMs` passes. */
 export async function waitUntilAnswering(url, proc, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  proc.exited.then(() => {
-    exited = true;
+  let exited = null;
+  proc.exited.then((how) => {
+    exited = how;
   });
+  // A server logs to stdout (pino) and may fail before it writes to stderr: say both, and how it ended.
+  const output = () => `${proc.stderrTail().trim()}\n${proc.stdout().trim()}`.trim().slice(-600);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`server exited before answering: ${proc.stderrTail().trim().slice(-600)}`);
+    if (exited) throw new Error(`server exited (code ${exited.code}, signal ${exited.signal}) before answering: ${output()}`);
     try {
       await httpRequest(url, { timeoutMs: 1000 });
       return;
@@ -60,5 +62,5 @@ export async function waitUntilAnswering(url, proc, timeoutMs = 20000) {
       await sleep(100);
     }
   }
-  throw new Error(`server did not answer ${url} within ${timeoutMs} ms: ${proc.stderrTail().trim().slice(-600)}`);
+  throw new Error(`server did not answer ${url} within ${timeoutMs} ms: ${output()}`);
 }
