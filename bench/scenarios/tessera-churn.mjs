@@ -2,8 +2,8 @@
 // server, while 100 token families a second are revoked through POST /v1/tokens/revoke on that same
 // server and their events flow through the feed. Each run measures every load with and without the
 // churn on the same server process, in rotating order, so that the cost is a ratio taken under the
-// same conditions. One more token phase sends the revocations to a peer instance on the load core
-// (same database and Redis feed): what the feed alone costs a verifier, apart from serving the
+// same conditions. One more phase of each load sends the revocations to a peer instance on the load
+// core (same database and Redis feed): what the feed alone costs a verifier, apart from serving the
 // revocations. The row's rps, p50 and p99 are the token load's under churn on the same server.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,8 @@ import { writeFileSync } from 'node:fs';
 
 const REVOKER = fileURLToPath(new URL('../workers/revoker.mjs', import.meta.url));
 export const REVOCATIONS_PER_SECOND = 100;
-// Five phases a run must fit the harness's limit for a measure (2 min plus one duration).
-const MAX_PHASE_SEC = 20;
+// Six phases a run must fit the harness's limit for a measure (2 min plus one duration).
+const MAX_PHASE_SEC = 17;
 const MAX_ERROR_SHARE = 0.01;
 const ACCESS_TTL_MS = 15 * 60_000;
 const TOKEN_MIN_LIFE_LEFT_MS = 5 * 60_000;
@@ -32,7 +32,7 @@ function writeLines(ctx, name, lines) {
 
 // The phases of each load: none, churn served by the measured server, churn served by a peer.
 const TOKEN_PHASES = ['none', 'self', 'peer'];
-const SESSION_PHASES = ['none', 'self'];
+const SESSION_PHASES = ['none', 'self', 'peer'];
 const CHURN_PHASES = TOKEN_PHASES.length + SESSION_PHASES.length - 2;
 
 /** Throw-away families for every churn phase of every run, a tenth more for the rate's overshoot. */
@@ -150,7 +150,9 @@ async function measure(ctx, durationSec) {
       sessionP99ms: session.self.p99ms,
       sessionNoChurnRps: session.none.rps,
       sessionCostPct: costPct(session.self, session.none),
-      revocationsPerSecond: Math.min(token.self.revocationsPerSecond, token.peer.revocationsPerSecond, session.self.revocationsPerSecond),
+      sessionPeerChurnRps: session.peer.rps,
+      sessionFeedCostPct: costPct(session.peer, session.none),
+      revocationsPerSecond: Math.min(token.self.revocationsPerSecond, token.peer.revocationsPerSecond, session.self.revocationsPerSecond, session.peer.revocationsPerSecond),
     };
   } finally {
     await peer.stop();
