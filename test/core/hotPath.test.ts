@@ -38,6 +38,19 @@ describe('TokenVerifier.verifyNow', () => {
     expect(await codeOf(c.tessera.verifier.verify(accessToken))).toBe('token_revoked');
   });
 
+  it('gives the claims of a cached token only to that exact token, not to one that shares its signature', async () => {
+    const { accessToken } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
+    expect(c.tessera.verifier.verifyNow(accessToken)?.role).toBe('user'); // now cached
+    const [header, payload, signature] = accessToken.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const promoted = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    // Same signature, so the same cache key: the look-up finds the entry and must still refuse.
+    for (const forged of [`${header}.${promoted}.${signature}`, `x${accessToken}`]) {
+      expect(await codeNow(() => c.tessera.verifier.verifyNow(forged))).toBe('invalid_token');
+    }
+    expect(c.tessera.verifier.verifyNow(accessToken)?.role).toBe('user');
+  });
+
   it('refuses what verify refuses, with the same codes, and 503 first while the feed is stale', async () => {
     const { accessToken } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
     const tampered = `${accessToken.slice(0, -2)}${accessToken.endsWith('A') ? 'B' : 'A'}A`;
