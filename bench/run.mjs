@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: runs every scenario (or those named by --only), each on fresh server processes,
-// and writes bench/results/latest.json and latest.svg. See bench/README.md.
+// and writes bench/results/latest.json and latest.svg (partial.* for --only). See bench/README.md.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -96,10 +96,12 @@ async function main() {
   const withRatio = withRatios(rows, BASELINE_ID, byId);
   console.log(`\n${consoleTable(withRatio, byId)}\n\nMarkdown:\n\n${markdownTable(withRatio, byId)}\n`);
 
+  // Only a run of every scenario replaces the committed results; a --only run writes partial.*.
+  const name = values.only ? 'partial' : 'latest';
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(resultsJson(machine, withRatio), null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, 'latest.svg'), barChart(withRatio, byId, BASELINE_ID, subtitle(machine, settings)));
-  console.log(`bench: wrote ${join(RESULTS_DIR, 'latest.json')} and latest.svg`);
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(resultsJson(machine, withRatio), null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), barChart(withRatio, byId, BASELINE_ID, subtitle(machine, settings)));
+  console.log(`bench: wrote ${join(RESULTS_DIR, `${name}.json`)} and ${name}.svg`);
   if (machine.otherCpuShareMax > 0.1) {
     console.log(`bench: warning: other work kept up to ${Math.round(machine.otherCpuShareMax * 100)}% of the CPUs busy before or during a run; these figures are not ones to publish`);
   }
