@@ -21,4 +21,6 @@ export default tseslint.config(
   // Tool configuration files must export a default.
   { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { globals: nodeGlobals } },
+  // The sign-in page's script runs in the browser.
+  { files: ['web/**/*.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly', FormData: 'readonly' } } },
 );
