@@ -80,11 +80,12 @@ const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 const littleEndian = (bytes: Buffer): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString('hex') || '0'}`);
 
+/** RFC 8032 §5.1.7 and §8.4: S ≥ L would make signatures malleable; refused here, whatever OpenSSL does. */
+const isCanonicalEd25519 = (signature: Buffer): boolean => signature.length === 64 && littleEndian(signature.subarray(32)) < ED25519_ORDER;
+
 /** Ed25519 over raw message bytes (RFC 8032 §5.1.7); verifySignature uses it for EdDSA. Never throws. */
 export function verifyEd25519(key: KeyObject, message: Buffer, signature: Buffer): boolean {
-  if (key.asymmetricKeyType !== 'ed25519' || signature.length !== 64) return false;
-  // RFC 8032 §5.1.7 and §8.4: S >= L would make signatures malleable; refused here, whatever OpenSSL does.
-  if (littleEndian(signature.subarray(32)) >= ED25519_ORDER) return false;
+  if (key.asymmetricKeyType !== 'ed25519' || !isCanonicalEd25519(signature)) return false;
   try {
     return verify(null, message, key, signature);
   } catch {
@@ -92,30 +93,55 @@ export function verifyEd25519(key: KeyObject, message: Buffer, signature: Buffer
   }
 }
 
-/** Checks one signature with a key pinned to `key.alg`. Never throws. */
-export function verifySignature(jws: CompactJws, key: VerifyKey): boolean {
+/** What a signature check needs: a verdict reached already (a MAC, or a signature that cannot match), or node:crypto verify()'s arguments. */
+type SignatureCheck = boolean | { algorithm: string | null; data: Buffer; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' }; signature: Buffer };
+
+/** The check of one signature under a key pinned to `key.alg`, up to the public-key operation. Never throws. */
+function signatureCheck(jws: CompactJws, key: VerifyKey): SignatureCheck {
   if (jws.header.alg !== key.alg) return false;
   const data = Buffer.from(jws.signingInput, 'ascii');
-  const sig = jws.signature;
-  try {
-    switch (key.alg) {
-      case 'EdDSA':
-        return verifyEd25519(key.key, data, sig);
-      case 'ES256':
-        // RFC 7518 §3.4: R || S, 32 bytes each; DER and other lengths are refused.
-        return sig.length === 64 && verify('sha256', data, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig);
-      case 'RS256': {
-        const modulusBytes = Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-        return sig.length === modulusBytes && verify('sha256', data, key.key, sig);
-      }
-      case 'HS256': {
-        const mac = createHmac('sha256', key.key).update(data).digest();
-        return sig.length === mac.length && timingSafeEqual(sig, mac);
-      }
+  const signature = jws.signature;
+  switch (key.alg) {
+    case 'EdDSA':
+      return key.key.asymmetricKeyType === 'ed25519' && isCanonicalEd25519(signature) && { algorithm: null, data, key: key.key, signature };
+    case 'ES256':
+      // RFC 7518 §3.4: R || S, 32 bytes each; DER and other lengths are refused.
+      return signature.length === 64 && { algorithm: 'sha256', data, key: { key: key.key, dsaEncoding: 'ieee-p1363' }, signature };
+    case 'RS256': {
+      const modulusBytes = Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+      return signature.length === modulusBytes && { algorithm: 'sha256', data, key: key.key, signature };
     }
+    case 'HS256': {
+      const mac = createHmac('sha256', key.key).update(data).digest();
+      return signature.length === mac.length && timingSafeEqual(signature, mac);
+    }
+  }
+}
+
+/** Checks one signature with a key pinned to `key.alg`, on the calling thread. Never throws. */
+export function verifySignature(jws: CompactJws, key: VerifyKey): boolean {
+  try {
+    const check = signatureCheck(jws, key);
+    return typeof check === 'boolean' ? check : verify(check.algorithm, check.data, check.key, check.signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * verifySignature() with the public-key operation on libuv's thread pool, off the event loop: the
+ * server's path for a token it has not verified before. Never rejects.
+ */
+export function verifySignatureOffLoop(jws: CompactJws, key: VerifyKey): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      const check = signatureCheck(jws, key);
+      if (typeof check === 'boolean') return resolve(check);
+      verify(check.algorithm, check.data, check.key, check.signature, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /**

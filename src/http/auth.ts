@@ -80,9 +80,9 @@ export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest
 }
 
 /**
- * resolvePrincipal() without waiting, with the same precedence, checks and errors: a token is checked
- * at once (from the cache, or its signature), a session from this instance's caches. Null when a store
- * read or a key refresh is needed. Synchronous, so that the hot path costs no promise.
+ * resolvePrincipal() without waiting, with the same precedence, checks and errors: a token from the
+ * verified-token cache, a session from this instance's caches. Null when a signature must be checked
+ * or a store read. Synchronous, so that the hot path costs no promise.
  */
 export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): Principal | null {
   const header = request.headers.authorization;

@@ -2,7 +2,7 @@ import { type AccessClaims, type ClaimExpectations, checkAccessClaims } from '..
 import type { Clock } from '../core/clock.js';
 import { toSeconds } from '../core/clock.js';
 import { AuthError } from '../core/errors.js';
-import { type CompactJws, type VerifyKey, parseCompactJws, verifySignature } from '../core/jws.js';
+import { type CompactJws, type VerifyKey, parseCompactJws, verifySignatureOffLoop } from '../core/jws.js';
 import { LruCache } from '../core/lru.js';
 import type { Revocations } from '../core/revocations.js';
 
@@ -46,32 +46,33 @@ export class TokenVerifier {
 
   /** Throws AuthError `invalid_token`, `token_expired`, `token_revoked`, or `unavailable` (stale feed). */
   async verify(token: string): Promise<AccessClaims> {
-    return this.verifyNow(token) ?? this.#verifyAfterKeyRefresh(token);
+    return this.verifyNow(token) ?? this.#verifyInFull(token);
   }
 
   /**
-   * verify() without waiting, for the hot path: the cached claims, or a full check when the key the
-   * token names is at hand (signatures are checked synchronously, with keys imported once). Null only
-   * when the key is unknown and the key source can re-read its keys, which verify() then does. Every
-   * answer is checked against the deny view now. Throws what verify() throws, `unavailable` first.
+   * verify() without waiting, for the hot path: the claims of a token verified before, checked against
+   * the deny view now. Null for a token not in the cache, which verify() then checks in full. Throws
+   * what verify() throws, `unavailable` first.
    */
   verifyNow(token: string): AccessClaims | null {
     this.#options.revocations.assertFresh();
-    const now = this.#options.clock.now();
-    const cached = this.#cache?.get(cacheKey(token), now);
-    if (cached !== undefined && cached.token === token) return this.#notDenied(cached.claims);
-    const { jws, kid } = this.#parse(token);
-    const key = this.#options.keys.get(kid);
-    if (!key && this.#options.keys.refresh) return null;
-    return this.#notDenied(this.#check(token, jws, key, now));
+    const cached = this.#cache?.get(cacheKey(token), this.#options.clock.now());
+    return cached !== undefined && cached.token === token ? this.#notDenied(cached.claims) : null;
   }
 
-  /** The slow path of an unknown `kid`: re-read the keys (rate-limited by the source), then check. */
-  async #verifyAfterKeyRefresh(token: string): Promise<AccessClaims> {
+  /**
+   * The strict parse, the key the token names (re-read once, rate-limited by the source, when unknown),
+   * the signature off the event loop, then the claims; caches the claims until `exp`.
+   */
+  async #verifyInFull(token: string): Promise<AccessClaims> {
     const { jws, kid } = this.#parse(token);
     const { keys } = this.#options;
-    const key = keys.refresh && (await keys.refresh()) ? keys.get(kid) : undefined;
-    return this.#notDenied(this.#check(token, jws, key, this.#options.clock.now()));
+    const key = keys.get(kid) ?? (keys.refresh && (await keys.refresh()) ? keys.get(kid) : undefined);
+    if (!key || !(await verifySignatureOffLoop(jws, key))) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
+    const claims = checkAccessClaims(jws, this.#options, toSeconds(this.#options.clock.now()));
+    if (typeof claims === 'string') throw new AuthError(claims);
+    this.#cache?.set(cacheKey(token), { token, claims }, (claims.exp + Math.min(this.#options.leeway, 30)) * 1000);
+    return this.#notDenied(claims);
   }
 
   /** The strict structural parse (RFC 7515 §7.1): a token that fails it is never looked up further. */
@@ -79,15 +80,6 @@ export class TokenVerifier {
     const jws = parseCompactJws(token);
     if (!jws || typeof jws.header.kid !== 'string') throw new AuthError('invalid_token', { detail: 'the token is malformed' });
     return { jws, kid: jws.header.kid };
-  }
-
-  /** Signature with the key pinned to its `alg`, then the claims; caches the claims until `exp`. */
-  #check(token: string, jws: CompactJws, key: VerifyKey | undefined, now: number): AccessClaims {
-    if (!key || !verifySignature(jws, key)) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
-    const claims = checkAccessClaims(jws, this.#options, toSeconds(now));
-    if (typeof claims === 'string') throw new AuthError(claims);
-    this.#cache?.set(cacheKey(token), { token, claims }, (claims.exp + Math.min(this.#options.leeway, 30)) * 1000);
-    return claims;
   }
 
   /** The deny view is consulted on every use, cached or not (DESIGN.md). */

@@ -29,9 +29,10 @@ function countReads(store: SessionStore): { reads: number } {
 }
 
 describe('TokenVerifier.verifyNow', () => {
-  it('checks a first-seen token in full at once, then answers from the cache, and consults the deny view on every use', async () => {
+  it('is null for a token not verified yet, then answers from the cache, and consults the deny view on every use', async () => {
     const { accessToken, family } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
-    expect(c.tessera.verifier.verifyNow(accessToken)?.sub).toBe(alice.id);
+    expect(c.tessera.verifier.verifyNow(accessToken)).toBeNull();
+    expect((await c.tessera.verifier.verify(accessToken)).sub).toBe(alice.id);
     expect(c.tessera.verifier.verifyNow(accessToken)?.sid).toBe(family.id);
     await c.tessera.tokens.revokeFamily(family.id, 'revoked', CLIENT);
     expect(await codeNow(() => c.tessera.verifier.verifyNow(accessToken))).toBe('token_revoked');
@@ -40,26 +41,32 @@ describe('TokenVerifier.verifyNow', () => {
 
   it('gives the claims of a cached token only to that exact token, not to one that shares its signature', async () => {
     const { accessToken } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
-    expect(c.tessera.verifier.verifyNow(accessToken)?.role).toBe('user'); // now cached
+    expect((await c.tessera.verifier.verify(accessToken)).role).toBe('user'); // now cached
     const [header, payload, signature] = accessToken.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const promoted = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
     // Same signature, so the same cache key: the look-up finds the entry and must still refuse.
     for (const forged of [`${header}.${promoted}.${signature}`, `x${accessToken}`]) {
-      expect(await codeNow(() => c.tessera.verifier.verifyNow(forged))).toBe('invalid_token');
+      expect(c.tessera.verifier.verifyNow(forged)).toBeNull();
+      expect(await codeOf(c.tessera.verifier.verify(forged))).toBe('invalid_token');
     }
     expect(c.tessera.verifier.verifyNow(accessToken)?.role).toBe('user');
   });
 
-  it('refuses what verify refuses, with the same codes, and 503 first while the feed is stale', async () => {
+  it('never caches what verify refuses, and answers 503 first while the feed is stale', async () => {
     const { accessToken } = await c.tessera.tokens.issue(alice, 'body', CLIENT);
-    const tampered = `${accessToken.slice(0, -2)}${accessToken.endsWith('A') ? 'B' : 'A'}A`;
+    // The signature's first character changed: still canonical base64url, never the same token.
+    const at = accessToken.lastIndexOf('.') + 1;
+    const tampered = `${accessToken.slice(0, at)}${accessToken[at] === 'A' ? 'B' : 'A'}${accessToken.slice(at + 1)}`;
+    expect(tampered).not.toBe(accessToken);
     for (const token of ['x.y.z', `${accessToken}=`, tampered]) {
-      expect(await codeNow(() => c.tessera.verifier.verifyNow(token))).toBe(await codeOf(c.tessera.verifier.verify(token)));
-      expect(await codeNow(() => c.tessera.verifier.verifyNow(token))).toBe('invalid_token');
+      expect(await codeOf(c.tessera.verifier.verify(token))).toBe('invalid_token');
+      expect(c.tessera.verifier.verifyNow(token)).toBeNull();
     }
+    await c.tessera.verifier.verify(accessToken);
     c.clock.advance(11 * SECOND);
     expect(await codeNow(() => c.tessera.verifier.verifyNow(accessToken))).toBe('unavailable');
+    expect(await codeOf(c.tessera.verifier.verify(tampered))).toBe('unavailable');
   });
 });
 

@@ -9,6 +9,7 @@ import {
   parseCompactJws,
   verifyEd25519,
   verifySignature,
+  verifySignatureOffLoop,
 } from '../../src/core/jws.js';
 import type { SigningAlg } from '../../src/core/model.js';
 
@@ -206,6 +207,18 @@ describe('verifySignature: algorithm pinning', () => {
     for (const signer of ALGS) {
       const jws = parsed(compact({ alg: signer, kid: keys[signer].kid }, 'abcd'));
       for (const verifier of ALGS) expect(verifySignature(jws, keys[verifier]), `${signer} under ${verifier}`).toBe(signer === verifier);
+    }
+  });
+
+  it('answers the same off the event loop, and refuses a tampered signature there too', async () => {
+    for (const signer of ALGS) {
+      const jws = parsed(compact({ alg: signer, kid: keys[signer].kid }, 'abcd'));
+      const flipped = Buffer.from(jws.signature);
+      flipped[0] = (flipped[0] ?? 0) ^ 1;
+      for (const verifier of ALGS) {
+        expect(await verifySignatureOffLoop(jws, keys[verifier]), `${signer} under ${verifier}`).toBe(signer === verifier);
+      }
+      expect(await verifySignatureOffLoop({ ...jws, signature: flipped }, keys[signer]), `${signer} tampered`).toBe(false);
     }
   });
 

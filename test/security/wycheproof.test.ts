@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CompactJws, JWS_ALGS, type VerifyKey, importVerifyKey, parseCompactJws, verifyEd25519, verifySignature } from '../../src/core/jws.js';
+import { type CompactJws, JWS_ALGS, type VerifyKey, importVerifyKey, parseCompactJws, verifyEd25519, verifySignature, verifySignatureOffLoop } from '../../src/core/jws.js';
 import type { SigningAlg } from '../../src/core/model.js';
 
 /**
@@ -93,6 +93,12 @@ function accepts(token: JwsTest['jws'], key: VerifyKey | null): boolean {
   return jws !== null && key !== null && verifySignature(jws, key);
 }
 
+/** The same answer off the event loop, as the server checks a token it has not seen before. */
+async function acceptsOffLoop(token: JwsTest['jws'], key: VerifyKey | null): Promise<boolean> {
+  const jws = parseCompactJws(typeof token === 'string' ? token : JSON.stringify(token));
+  return jws !== null && key !== null && (await verifySignatureOffLoop(jws, key));
+}
+
 /** For a key in an algorithm Tessera lacks: no Tessera algorithm may import it and accept the token. */
 function acceptedUnderAnyAlg(token: JwsTest['jws'], jwk: Jwk): SigningAlg[] {
   return JWS_ALGS.filter((alg) => accepts(token, importVerifyKey(jwk, alg, kidOf(jwk))));
@@ -124,7 +130,8 @@ describe.skipIf(!present)('Wycheproof: json_web_signature_test.json through pars
     }
   });
 
-  it('answers every vector: as labelled for HS256/ES256/RS256, refused for any other algorithm', () => {
+  it('answers every vector: as labelled for HS256/ES256/RS256, refused for any other algorithm, on and off the event loop', async () => {
+    const offLoop: Promise<void>[] = [];
     const tally = { acceptedAsExpected: 0, rejectedAsExpected: 0, unsupportedRejected: 0, unsupportedLabelledValid: 0, mislabels: 0, jsonSerialised: 0 };
     for (const group of file.testGroups) {
       const jwk = group.public ?? group.private ?? {};
@@ -147,6 +154,7 @@ describe.skipIf(!present)('Wycheproof: json_web_signature_test.json through pars
         const expected = mislabel ? MISLABELLED_INVALID.includes(test.tcId) : test.result === 'valid';
         const got = accepts(test.jws, key);
         expect(got, label).toBe(expected);
+        offLoop.push(acceptsOffLoop(test.jws, key).then((answer) => expect(answer, `${label} off the event loop`).toBe(expected)));
         if (mislabel) tally.mislabels += 1;
         if (got) tally.acceptedAsExpected += 1;
         else tally.rejectedAsExpected += 1;
@@ -157,6 +165,8 @@ describe.skipIf(!present)('Wycheproof: json_web_signature_test.json through pars
         `${tally.unsupportedRejected} unsupported-rejected (${tally.unsupportedLabelledValid} of them labelled valid); ` +
         `${tally.mislabels} SOURCE.md mislabels answered by the note, ${tally.jsonSerialised} JSON-serialised refused by the parser`,
     );
+    await Promise.all(offLoop);
+    expect(offLoop.length).toBe(tally.acceptedAsExpected + tally.rejectedAsExpected);
     expect(tally.acceptedAsExpected + tally.rejectedAsExpected + tally.unsupportedRejected).toBe(file.numberOfTests);
     expect(tally.mislabels).toBe(MISLABELLED_INVALID.length + MISLABELLED_VALID.length);
     expect(tally.acceptedAsExpected).toBeGreaterThan(0);
@@ -222,7 +232,8 @@ describe.skipIf(!present)('Wycheproof: ed25519_test.json through verifyEd25519 (
     return { header: { alg: 'EdDSA' }, payload: Buffer.alloc(0), signingInput: message.toString('ascii'), signature: Buffer.from(test.sig, 'hex') };
   }
 
-  it('accepts the valid signatures and refuses malleable, truncated, padded and garbage ones', () => {
+  it('accepts the valid signatures and refuses malleable, truncated, padded and garbage ones, on and off the event loop', async () => {
+    const offLoop: Promise<void>[] = [];
     const tally = { acceptedAsExpected: 0, rejectedAsExpected: 0, alsoThroughVerifySignature: 0 };
     const rejectedByFlag = new Map<string, number>();
     for (const group of file.testGroups) {
@@ -234,6 +245,7 @@ describe.skipIf(!present)('Wycheproof: ed25519_test.json through verifyEd25519 (
         const jws = asCompactJws(test);
         if (jws && key) {
           expect(verifySignature(jws, key), `${label} via verifySignature`).toBe(got);
+          offLoop.push(verifySignatureOffLoop(jws, key).then((answer) => expect(answer, `${label} via verifySignatureOffLoop`).toBe(got)));
           tally.alsoThroughVerifySignature += 1;
         }
         if (got) tally.acceptedAsExpected += 1;
@@ -244,8 +256,10 @@ describe.skipIf(!present)('Wycheproof: ed25519_test.json through verifyEd25519 (
     const flags = [...rejectedByFlag].map(([flag, count]) => `${flag} ${count}`).join(', ');
     console.log(
       `[wycheproof] Ed25519: ${tally.acceptedAsExpected} accepted-as-expected, ${tally.rejectedAsExpected} rejected-as-expected (${flags}); ` +
-        `${tally.alsoThroughVerifySignature} with an ASCII message also through verifySignature`,
+        `${tally.alsoThroughVerifySignature} with an ASCII message also through verifySignature and verifySignatureOffLoop`,
     );
+    await Promise.all(offLoop);
+    expect(offLoop.length).toBe(tally.alsoThroughVerifySignature);
     expect(tally.acceptedAsExpected + tally.rejectedAsExpected).toBe(file.numberOfTests);
     expect(tally.acceptedAsExpected).toBeGreaterThan(0);
     expect(rejectedByFlag.get('SignatureMalleability') ?? 0).toBeGreaterThan(0);
