@@ -5,7 +5,7 @@ import type { SigningAlg } from './model.js';
 /**
  * The strict compact-JWS layer (RFC 7515 §7.1). jose accepts non-canonical base64url, so this
  * structural check is ours (STYLE.md, habit 9); signatures go through node:crypto with keys imported
- * once.
+ * once, on libuv's thread pool.
  */
 
 export const JWS_ALGS: readonly SigningAlg[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -80,30 +80,21 @@ const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 const littleEndian = (bytes: Buffer): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString('hex') || '0'}`);
 
-/** RFC 8032 §5.1.7 and §8.4: S ≥ L would make signatures malleable; refused here, whatever OpenSSL does. */
-const isCanonicalEd25519 = (signature: Buffer): boolean => signature.length === 64 && littleEndian(signature.subarray(32)) < ED25519_ORDER;
-
-/** Ed25519 over raw message bytes (RFC 8032 §5.1.7); verifySignature uses it for EdDSA. Never throws. */
-export function verifyEd25519(key: KeyObject, message: Buffer, signature: Buffer): boolean {
-  if (key.asymmetricKeyType !== 'ed25519' || !isCanonicalEd25519(signature)) return false;
-  try {
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
-  }
-}
-
 /** What a signature check needs: a verdict reached already (a MAC, or a signature that cannot match), or node:crypto verify()'s arguments. */
 type SignatureCheck = boolean | { algorithm: string | null; data: Buffer; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' }; signature: Buffer };
 
-/** The check of one signature under a key pinned to `key.alg`, up to the public-key operation. Never throws. */
+/** Ed25519 (RFC 8032 §5.1.7); §8.4: S ≥ L would make signatures malleable, so it is refused here, whatever OpenSSL does. */
+const ed25519Check = (key: KeyObject, data: Buffer, signature: Buffer): SignatureCheck =>
+  key.asymmetricKeyType === 'ed25519' && signature.length === 64 && littleEndian(signature.subarray(32)) < ED25519_ORDER && { algorithm: null, data, key, signature };
+
+/** The check of one signature under a key pinned to `key.alg`, up to the public-key operation. */
 function signatureCheck(jws: CompactJws, key: VerifyKey): SignatureCheck {
   if (jws.header.alg !== key.alg) return false;
   const data = Buffer.from(jws.signingInput, 'ascii');
   const signature = jws.signature;
   switch (key.alg) {
     case 'EdDSA':
-      return key.key.asymmetricKeyType === 'ed25519' && isCanonicalEd25519(signature) && { algorithm: null, data, key: key.key, signature };
+      return ed25519Check(key.key, data, signature);
     case 'ES256':
       // RFC 7518 §3.4: R || S, 32 bytes each; DER and other lengths are refused.
       return signature.length === 64 && { algorithm: 'sha256', data, key: { key: key.key, dsaEncoding: 'ieee-p1363' }, signature };
@@ -118,30 +109,27 @@ function signatureCheck(jws: CompactJws, key: VerifyKey): SignatureCheck {
   }
 }
 
-/** Checks one signature with a key pinned to `key.alg`, on the calling thread. Never throws. */
-export function verifySignature(jws: CompactJws, key: VerifyKey): boolean {
-  try {
-    const check = signatureCheck(jws, key);
-    return typeof check === 'boolean' ? check : verify(check.algorithm, check.data, check.key, check.signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * verifySignature() with the public-key operation on libuv's thread pool, off the event loop: the
- * server's path for a token it has not verified before. Never rejects.
- */
-export function verifySignatureOffLoop(jws: CompactJws, key: VerifyKey): Promise<boolean> {
+/** Runs a check, its public-key operation on libuv's thread pool (off the event loop, as Argon2id). Never rejects. */
+function runOffLoop(check: () => SignatureCheck): Promise<boolean> {
   return new Promise((resolve) => {
     try {
-      const check = signatureCheck(jws, key);
-      if (typeof check === 'boolean') return resolve(check);
-      verify(check.algorithm, check.data, check.key, check.signature, (error, valid) => resolve(!error && valid));
+      const args = check();
+      if (typeof args === 'boolean') return resolve(args);
+      verify(args.algorithm, args.data, args.key, args.signature, (error, valid) => resolve(!error && valid));
     } catch {
       resolve(false);
     }
   });
+}
+
+/** Checks one signature with a key pinned to `key.alg`, off the event loop. Never rejects. */
+export function verifySignature(jws: CompactJws, key: VerifyKey): Promise<boolean> {
+  return runOffLoop(() => signatureCheck(jws, key));
+}
+
+/** Ed25519 over raw message bytes: the EdDSA path of verifySignature, for messages that are not a signing input. Never rejects. */
+export function verifyEd25519(key: KeyObject, message: Buffer, signature: Buffer): Promise<boolean> {
+  return runOffLoop(() => ed25519Check(key, message, signature));
 }
 
 /**

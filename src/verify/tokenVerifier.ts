@@ -2,7 +2,7 @@ import { type AccessClaims, type ClaimExpectations, checkAccessClaims } from '..
 import type { Clock } from '../core/clock.js';
 import { toSeconds } from '../core/clock.js';
 import { AuthError } from '../core/errors.js';
-import { type CompactJws, type VerifyKey, parseCompactJws, verifySignatureOffLoop } from '../core/jws.js';
+import { type CompactJws, type VerifyKey, parseCompactJws, verifySignature } from '../core/jws.js';
 import { LruCache } from '../core/lru.js';
 import type { Revocations } from '../core/revocations.js';
 
@@ -68,7 +68,7 @@ export class TokenVerifier {
     const { jws, kid } = this.#parse(token);
     const { keys } = this.#options;
     const key = keys.get(kid) ?? (keys.refresh && (await keys.refresh()) ? keys.get(kid) : undefined);
-    if (!key || !(await verifySignatureOffLoop(jws, key))) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
+    if (!key || !(await verifySignature(jws, key))) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
     const claims = checkAccessClaims(jws, this.#options, toSeconds(this.#options.clock.now()));
     if (typeof claims === 'string') throw new AuthError(claims);
     this.#cache?.set(cacheKey(token), { token, claims }, (claims.exp + Math.min(this.#options.leeway, 30)) * 1000);
