@@ -9,11 +9,14 @@ import { percentile } from './stats.mjs';
 const MAX_SAMPLES = 100000;
 
 /**
- * Sequential GETs of `url` on one kept-alive connection, recording each latency: what a
- * health check sees while the server is under load. Reports `${name}P50ms`, `${name}P99ms`,
- * `${name}Count` and `${name}Errors` (non-2xx answers and failures, each after a 5 s limit).
+ * GETs of `url` on one kept-alive connection, one every `intervalMs` (a slow answer delays the
+ * next, so there is never more than one in flight), recording each latency: what a health check
+ * sees while the server is under load. A probe every 10 ms gives 1,000 samples in a 10 s run, enough
+ * for a p99, without adding a load of its own (back-to-back probes took ~10 % of the server's core).
+ * Reports `${name}P50ms`, `${name}P99ms`, `${name}Count` and `${name}Errors` (non-2xx answers and
+ * failures, each after a 5 s limit).
  */
-export function latencyProbe(url, name = 'healthz') {
+export function latencyProbe(url, { name = 'healthz', intervalMs = 10 } = {}) {
   return async (signal) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const latencies = [];
@@ -21,14 +24,16 @@ export function latencyProbe(url, name = 'healthz') {
     try {
       while (!signal.aborted && latencies.length + errors < MAX_SAMPLES) {
         const started = process.hrtime.bigint();
+        const next = Date.now() + intervalMs;
         try {
           const { status } = await httpRequest(url, { agent, timeoutMs: 5000 });
           if (status < 200 || status > 299) errors++;
           else latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
         } catch {
           errors++;
-          await sleep(10); // a refused connection fails at once: do not spin
         }
+        const wait = next - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
       }
     } finally {
       agent.destroy();
