@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './core/errors.js';
 import type { SigningAlg } from './core/model.js';
 
@@ -181,7 +182,8 @@ export function parseConfig(env: Env): Readonly<Config> {
       return raw;
     }),
     tokenCache: read(env, 'TESSERA_TOKEN_CACHE', true, boolean),
-    hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', 4, integer(1, 256)),
+    // One hash per core at most (and at most libuv's 4 pool threads): more only time-slices, and takes the event loop's share of the CPU.
+    hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', Math.min(4, availableParallelism()), integer(1, 256)),
     hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),
     logLevel: read(env, 'TESSERA_LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 
@@ -22,6 +23,7 @@ describe('parseConfig', () => {
       passwordMinLength: 15,
       maxSessionsPerUser: 50,
       revocationMaxStaleness: 10,
+      hashConcurrency: Math.min(4, availableParallelism()),
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
