@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import { HOUR, MINUTE, SECOND } from './clock.js';
 import { AuthError } from './errors.js';
+import { LruCache } from './lru.js';
 import type { LimitState, Limiter } from './ports.js';
 
 /** API.md, "Cookie sessions" 429 rules; NIST SP 800-63B rev. 4 §3.2.2 (rate limiting, no permanent lockout). */
@@ -41,6 +42,12 @@ export class Throttle {
   readonly #clock: Clock;
   /** Accounts with an attempt between checkLogin and endLogin on this instance. */
   readonly #inFlight = new Set<string>();
+  /**
+   * Accounts the store showed blocked, until when: refused again without a store read until then. A
+   * block only ends with time (no attempt is checked meanwhile, so none can reset it, and failures on
+   * other instances only lengthen it), so the memo never admits what the store would refuse.
+   */
+  readonly #blocked = new LruCache<string, number>(10_000);
 
   constructor(limiter: Limiter, clock: Clock) {
     this.#limiter = limiter;
@@ -56,6 +63,8 @@ export class Throttle {
     // NIST SP 800-63B-4 §3.2.2: parallel attempts would all read the count before any failure is recorded
     // and outrun the back-off; one attempt per account at a time (per instance) is checked.
     if (this.#inFlight.has(accountKey)) throw rateLimited(now + SECOND, now);
+    const blockedUntil = this.#blocked.get(accountKey, now);
+    if (blockedUntil !== undefined) throw rateLimited(blockedUntil, now);
     this.#inFlight.add(accountKey);
     try {
       const [account, address] = await Promise.all([
@@ -63,7 +72,10 @@ export class Throttle {
         this.#limiter.peek(`login:ip:${ip}`, now),
       ]);
       const accountUntil = accountBlockedUntil(account);
-      if (accountUntil > now) throw rateLimited(accountUntil, now);
+      if (accountUntil > now) {
+        this.#blocked.set(accountKey, accountUntil, accountUntil);
+        throw rateLimited(accountUntil, now);
+      }
       if (address && address.count >= THROTTLE.ipLoginFailures) {
         throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
       }

@@ -21,6 +21,27 @@ describe('login under load and abuse', () => {
     expect(await throttled()).toBe(2);
   });
 
+  it('refuses a blocked account again without reading the limiter until its back-off ends, with the same Retry-After', async () => {
+    c = await testCore();
+    await c.tessera.users.register('alice', PASSWORD, CLIENT);
+    for (let i = 0; i < 5; i++) await codeOf(c.tessera.users.authenticate('alice', `wrong password ${i}`, CLIENT));
+    c.advance(1000); // past the 1 s back-off of 5 failures: a sixth, then 2 s
+    expect(await codeOf(c.tessera.users.authenticate('alice', 'wrong password 5', CLIENT))).toBe('invalid_credentials');
+    let peeks = 0;
+    const peek = c.stores.limiter.peek.bind(c.stores.limiter);
+    c.stores.limiter.peek = (key, now) => (peeks++, peek(key, now));
+    const refusal = () => c.tessera.users.authenticate('Alice ', PASSWORD, CLIENT).catch((e: AuthError) => e);
+    expect(await refusal()).toMatchObject({ code: 'rate_limited', retryAfter: 2 });
+    const afterFirst = peeks;
+    expect(afterFirst).toBeGreaterThan(0);
+    c.advance(1000);
+    expect(await refusal()).toMatchObject({ code: 'rate_limited', retryAfter: 1 });
+    expect(peeks).toBe(afterFirst);
+    c.advance(1000); // the back-off has ended: the store decides again
+    expect(await codeOf(c.tessera.users.authenticate('alice', PASSWORD, CLIENT))).toBe('ok');
+    expect(peeks).toBeGreaterThan(afterFirst);
+  });
+
   it('refuses at once, with no store work, when no hash could start', async () => {
     const real = new Argon2Hasher({ concurrency: 4, queue: 64 });
     let full = false;
