@@ -52,7 +52,7 @@ export class TokenVerifier {
   /**
    * verify() without waiting, for the hot path: the claims of a token verified before, checked against
    * the deny view now. Null for a token not in the cache, which verify() then checks in full. Throws
-   * what verify() throws, `unavailable` first.
+   * `unavailable` while the feed is stale, and `token_revoked` for a cached token since revoked.
    */
   verifyNow(token: string): AccessClaims | null {
     this.#options.revocations.assertFresh();
