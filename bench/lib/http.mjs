@@ -31,17 +31,19 @@ export function cookieHeader(response) {
   return cookies.map((line) => line.split(';', 1)[0]).join('; ');
 }
 
-/** A port that was free a moment ago; the server binds it next, on loopback only. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+/** A port below the ephemeral range (20000–32767) that nothing listens on now; the server binds it next, on loopback only. */
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000-32767');
 }
 
 /** Polls `url` until it answers at all (any status), the process exits, or `timeoutMs` passes. */

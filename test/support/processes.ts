@@ -9,15 +9,25 @@ import { join } from 'node:path';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Test ports come from 20000–32767: above that is the ephemeral range, where loopback clients hold ports. */
+const PORT_LOW = 20_000;
+const PORT_SPAN = 12_768;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A port below the ephemeral range that nothing listens on now. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
+    if (await bindable(port)) return port;
+  }
+  throw new Error('no free test port in 20000-32767');
 }
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `${prefix}-`));
