@@ -4,10 +4,10 @@ import { loadBlocklist } from './adapters/blocklist.js';
 import { openSqliteStores } from './adapters/sqlite/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
-import { DAY, SECOND, systemClock } from './core/clock.js';
+import { systemClock } from './core/clock.js';
+import { lifetimes } from './core/lifetimes.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
-import { guardStores } from './core/storeGuard.js';
-import { LEEWAY_SECONDS, Tessera } from './core/tessera.js';
+import { type CoreOptions, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
 
 async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
@@ -33,7 +33,7 @@ export async function openStores(config: Config, clock: Clock): Promise<Stores> 
   const redis = await openRedisStores(config.redisUrl, {
     clock,
     prefix: config.redisPrefix,
-    retainMs: Math.max(DAY, (config.accessTtl + LEEWAY_SECONDS) * SECOND),
+    retainMs: lifetimes(config.accessTtl * 1000).logRetainMs,
   }).catch(async (error: unknown) => {
     await sql.close();
     throw error;
@@ -43,7 +43,9 @@ export async function openStores(config: Config, clock: Clock): Promise<Stores> 
     sessions: redis.sessions,
     limiter: redis.limiter,
     bus: redis.bus,
-    ping: async () => (await Promise.all([sql.ping(), redis.ping()])).every(Boolean),
+    probe: async () => {
+      await Promise.all([sql.probe(), redis.probe()]);
+    },
     close: async () => {
       await redis.close();
       await sql.close();
@@ -55,15 +57,17 @@ export interface RuntimeOptions {
   clock?: Clock;
   hasher?: PasswordHasher;
   stores?: Stores;
+  /** Core settings that do not come from the configuration. */
+  core?: Pick<CoreOptions, 'heartbeats' | 'pollMs' | 'onBackgroundError'>;
 }
 
 /** Opens the stores and assembles the core, for the server and the CLI alike. */
 export async function openTessera(config: Config, options: RuntimeOptions = {}): Promise<Tessera> {
   const clock = options.clock ?? systemClock;
-  const stores = guardStores(options.stores ?? (await openStores(config, clock)));
+  const stores = options.stores ?? (await openStores(config, clock));
   const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue });
   try {
-    return await Tessera.create(stores, hasher, clock, coreOptions(config, loadBlocklist()));
+    return await Tessera.create(stores, hasher, clock, { ...coreOptions(config, loadBlocklist()), ...options.core });
   } catch (error) {
     await stores.close();
     throw error;

@@ -1,4 +1,3 @@
-import { verifyAuditChain } from '../core/audit.js';
 import type { StoredAuditEntry } from '../core/model.js';
 import type { Tessera } from '../core/tessera.js';
 import { integerOption, parseCommandArgs } from './args.js';
@@ -16,7 +15,7 @@ const verify: Command = {
   usage: VERIFY_USAGE,
   async run(args, config) {
     parseCommandArgs(args, {}, [], VERIFY_USAGE);
-    const check = await withTessera(config, (tessera) => verifyAuditChain(tessera.stores.audit));
+    const check = await withTessera(config, (tessera) => tessera.verifyAudit());
     if (!check.ok) {
       throw new CliError(`audit log broken at seq ${check.brokenAt}: that entry, or one before it, was changed or deleted (${check.entries} entries before it check out)`);
     }
@@ -36,7 +35,7 @@ async function usernames(tessera: Tessera, entries: StoredAuditEntry[]): Promise
   const ids = new Set(entries.flatMap((entry) => (entry.userId === null ? [] : [entry.userId])));
   const names = new Map<string, string>();
   for (const id of ids) {
-    const user = await tessera.users.findById(id);
+    const user = await tessera.findUser(id);
     if (user) names.set(id, user.username);
   }
   return names;
@@ -57,7 +56,7 @@ const tail: Command = {
     const { values } = parseCommandArgs(args, { n: { type: 'string', short: 'n' }, json: { type: 'boolean' } }, [], TAIL_USAGE);
     const limit = integerOption(values.n, '-n', 20, 10_000);
     const { entries, names } = await withTessera(config, async (tessera) => {
-      const entries = await tessera.stores.audit.tail(limit);
+      const entries = await tessera.auditTail(limit);
       return { entries, names: await usernames(tessera, entries) };
     });
     if (values.json) {

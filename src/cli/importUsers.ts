@@ -1,7 +1,10 @@
 import type { Readable } from 'node:stream';
 import { usernameKey } from '../core/credentialPolicy.js';
 import { AuthError, isAuthError } from '../core/errors.js';
-import type { Users } from '../core/users.js';
+import type { Tessera } from '../core/tessera.js';
+
+/** What an import needs: registration, by the same rules as HTTP. */
+type Registrar = Pick<Tessera, 'register'>;
 import { type ImportEntry, parseImportEntry } from './importEntry.js';
 import type { ImportCounts } from './progress.js';
 import { readLines } from './readLines.js';
@@ -24,11 +27,11 @@ const MAX_LINE = 16 * 1024;
 const RETRIES = 20;
 
 /**
- * Creates users from JSON lines through `Users.register`, the same rules as HTTP registration, with
+ * Creates users from JSON lines through `Tessera.register`, the same rules as HTTP registration, with
  * `concurrency` hashes in flight. A taken name is skipped and an invalid line is reported; any other
  * failure stops the import and is thrown once the accounts in flight are done.
  */
-export async function importUsers(users: Users, input: Readable, options: ImportOptions): Promise<ImportSummary> {
+export async function importUsers(users: Registrar, input: Readable, options: ImportOptions): Promise<ImportSummary> {
   const summary: ImportSummary = { lines: 0, created: 0, taken: 0, invalid: 0, takenLines: [], invalidLines: [] };
   const pool = new TaskPool(options.concurrency);
   // Failures other than a taken name or an invalid line: the first one stops the import.
@@ -72,7 +75,7 @@ function track(inFlight: Map<string, Promise<boolean>>, key: string, created: Pr
 }
 
 /** Creates one user; true when it did. `earlier` is a line before it with the same name, still in flight. */
-async function createOne(users: Users, entry: ImportEntry, line: number, summary: ImportSummary, earlier?: Promise<boolean>): Promise<boolean> {
+async function createOne(users: Registrar, entry: ImportEntry, line: number, summary: ImportSummary, earlier?: Promise<boolean>): Promise<boolean> {
   try {
     if (earlier && (await earlier)) throw new AuthError('username_taken');
     await registerPatiently(users, entry);
@@ -97,7 +100,7 @@ async function createOne(users: Users, entry: ImportEntry, line: number, summary
  * The hasher refuses work when its queue is full; one hash it started on its own (the equal-work
  * dummy) can briefly take a slot the pool counted on, so a refusal is retried after a pause.
  */
-async function registerPatiently(users: Users, entry: ImportEntry): Promise<void> {
+async function registerPatiently(users: Registrar, entry: ImportEntry): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await users.register(entry.username, entry.password, null, entry.role);

@@ -1,13 +1,8 @@
-import { SECOND } from '../core/clock.js';
-import type { StoredKey } from '../core/model.js';
-import { LEEWAY_SECONDS, type Tessera } from '../core/tessera.js';
+import type { Tessera } from '../core/tessera.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandGroup } from './command.js';
 import { formatTable, print, printJson, when } from './output.js';
 import { withTessera } from './withTessera.js';
-
-/** As the keyring keeps a retired key: until the last token it signed has expired, leeway included. */
-const retainMs = (tessera: Tessera): number => tessera.options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND;
 
 interface KeyView {
   kid: string;
@@ -19,16 +14,15 @@ interface KeyView {
   publishedUntil: string | null;
 }
 
-function keyViews(tessera: Tessera, keys: StoredKey[]): KeyView[] {
-  // The keyring signs with the newest key that is not retired (keys come newest first).
-  const signingKid = tessera.options.signing.alg === 'HS256' ? null : keys.find((key) => key.retiredAt === null)?.kid;
-  return keys.map((key) => ({
+/** The keys as the keyring itself describes them, so the times shown are the ones the server keeps. */
+async function keyViews(tessera: Tessera): Promise<KeyView[]> {
+  return (await tessera.describeKeys()).map((key) => ({
     kid: key.kid,
     alg: key.alg,
     createdAt: when(key.createdAt),
     retiredAt: when(key.retiredAt),
-    signing: key.kid === signingKid,
-    publishedUntil: key.retiredAt === null ? null : when(key.retiredAt + retainMs(tessera)),
+    signing: key.signing,
+    publishedUntil: key.publishedUntil === null ? null : when(key.publishedUntil),
   }));
 }
 
@@ -41,7 +35,7 @@ const list: Command = {
   usage: LIST_USAGE,
   async run(args, config) {
     const { values } = parseCommandArgs(args, { json: { type: 'boolean' } }, [], LIST_USAGE);
-    const views = await withTessera(config, async (tessera) => keyViews(tessera, await tessera.stores.keys.listKeys()));
+    const views = await withTessera(config, keyViews);
     if (values.json) {
       printJson({ keys: views });
       return 0;
@@ -67,7 +61,7 @@ const rotate: Command = {
     parseCommandArgs(args, {}, [], ROTATE_USAGE);
     const { key, until } = await withTessera(config, async (tessera) => {
       const key = await tessera.rotateKeys(null);
-      return { key, until: when(key.createdAt + retainMs(tessera)) };
+      return { key, until: when(key.createdAt + tessera.lifetimes.keyRetainMs) };
     });
     print(`new signing key ${key.kid} (${key.alg})`);
     print(`older keys stay in the JWKS until ${until}`);

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { loggerOptions } from '../logger.js';
 import { buildHttp, openTessera } from '../runtime.js';
@@ -7,9 +8,11 @@ import { buildHttp, openTessera } from '../runtime.js';
  * let requests in flight finish, then close the stores.
  */
 export async function serve(config: Config): Promise<void> {
-  const tessera = await openTessera(config);
+  let log: FastifyBaseLogger | null = null;
+  const tessera = await openTessera(config, { core: { onBackgroundError: (error, what) => log?.warn({ err: error }, `background: ${what}`) } });
   await tessera.start();
   const app = await buildHttp(tessera, config, loggerOptions(config.logLevel));
+  log = app.log;
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return;

@@ -27,7 +27,7 @@ const list: Command = {
     const [username = ''] = positionals;
     const { user, credentials } = await withTessera(config, async (tessera) => {
       const user = await requireUser(tessera, username);
-      return { user, credentials: await tessera.credentials.list(user.id) };
+      return { user, credentials: await tessera.listCredentials(user.id) };
     });
     const rows = credentials.map(credentialJson);
     if (values.json) printJson({ sessions: rows });
@@ -52,8 +52,8 @@ const revoke: Command = {
     const [username = ''] = positionals;
     const { user, live } = await withTessera(config, async (tessera) => {
       const user = await requireUser(tessera, username);
-      const live = await tessera.credentials.list(user.id);
-      await tessera.credentials.revokeEverything(user.id, null);
+      const live = await tessera.listCredentials(user.id);
+      await tessera.revokeEverything(user.id, null);
       return { user, live };
     });
     const cookies = live.filter((credential) => credential.kind === 'cookie').length;

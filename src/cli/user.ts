@@ -28,9 +28,9 @@ const create: Command = {
     const role = parseRole(values.role ?? 'user');
     const user = await withTessera(config, async (tessera) => {
       // Refuse a taken name before asking for a password that would be typed for nothing.
-      if (await tessera.users.findByName(username)) throw new CliError(`the username "${username}" is taken`);
+      if (await tessera.findUserByName(username)) throw new CliError(`the username "${username}" is taken`);
       const password = values['password-stdin'] ? await readPasswordFromStdin() : await promptNewPassword(username);
-      return tessera.users.register(username, password, null, role);
+      return tessera.register(username, password, null, role);
     });
     print(`created ${user.role} ${user.username} (id ${user.id})`);
     return 0;
@@ -107,7 +107,7 @@ const list: Command = {
     const { values } = parseCommandArgs(args, options, [], LIST_USAGE);
     const limit = integerOption(values.limit, '--limit', 100, 10_000);
     // One more than asked tells whether another page follows.
-    const users = await withTessera(config, (tessera) => tessera.users.list(limit + 1, values.after));
+    const users = await withTessera(config, (tessera) => tessera.listUsers(limit + 1, values.after));
     const page = users.slice(0, limit);
     const next = users.length > limit ? (page.at(-1)?.id ?? null) : null;
     if (values.json) {

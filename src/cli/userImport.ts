@@ -44,7 +44,7 @@ export const importCommand: Command = {
     const [path = ''] = positionals;
     const progress = new Progress(process.stderr, await fileSize(path));
     const summary = await withTessera(config, (tessera) =>
-      importUsers(tessera.users, createReadStream(path), {
+      importUsers(tessera, createReadStream(path), {
         concurrency: config.hashConcurrency,
         onProgress: (counts, bytes) => progress.update(counts, bytes),
       }),

@@ -1,3 +1,4 @@
+import { boundedLeeway } from './lifetimes.js';
 import type { CompactJws } from './jws.js';
 import { type Role, isRole } from './model.js';
 
@@ -21,8 +22,6 @@ export interface ClaimExpectations {
   /** Seconds of clock skew allowed on `exp` and `nbf`; at most 30 (API.md). */
   leeway: number;
 }
-
-export const MAX_LEEWAY = 30;
 
 /** RFC 9068 §2.1: access tokens are typed, so that an ID token or other JWT is never taken for one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -54,7 +53,7 @@ export function checkAccessClaims(
     return 'invalid_token';
   }
   if (!isTime(c.iat) || !isTime(c.exp) || (c.nbf !== undefined && !isTime(c.nbf))) return 'invalid_token';
-  const leeway = Math.min(expected.leeway, MAX_LEEWAY);
+  const leeway = boundedLeeway(expected.leeway);
   if (c.iat > nowSeconds + leeway) return 'invalid_token';
   if (typeof c.nbf === 'number' && c.nbf > nowSeconds + leeway) return 'invalid_token';
   if (c.exp <= nowSeconds - leeway) return 'token_expired';

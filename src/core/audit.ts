@@ -49,15 +49,25 @@ export class Auditor {
     this.#observers.push(observer);
   }
 
-  async record(event: AuditEvent, userId: string | null, client: ClientInfo | null, reason: string | null = null): Promise<void> {
-    await this.#log.append({
+  /** The entry for an event now; `record` appends it, or a transaction appends it with its change. */
+  entry(event: AuditEvent, userId: string | null, client: ClientInfo | null, reason: string | null = null): AuditEntry {
+    return {
       at: this.#clock.now(),
       event,
       userId,
       ip: client?.ip ?? null,
       userAgent: client?.userAgent.slice(0, 512) ?? null,
       reason: client?.actorId === undefined ? reason : `${reason ?? event} (by ${client.actorId})`,
-    });
+    };
+  }
+
+  async record(event: AuditEvent, userId: string | null, client: ClientInfo | null, reason: string | null = null): Promise<void> {
+    await this.#log.append(this.entry(event, userId, client, reason));
+    this.notify(event);
+  }
+
+  /** Tells the observers of an event that was recorded (by a transaction, once it committed). */
+  notify(event: AuditEvent): void {
     for (const observer of this.#observers) observer(event);
   }
 }

@@ -1,8 +1,8 @@
-import type { Auditor } from './audit.js';
-import { type ClientInfo, type Session, type TokenFamily, familyIdleEnd, sessionIdleEnd } from './model.js';
+import { type ClientInfo, type Session, type TokenFamily, endedByUser, familyIdleEnd, sessionIdleEnd } from './model.js';
+import type { Change, Outbox } from './outbox.js';
+import type { UserStore } from './ports.js';
 import type { Sessions } from './sessions.js';
 import type { Tokens } from './tokens.js';
-import type { Users } from './users.js';
 
 /** One live credential of a user, whichever its kind, as self-service lists it. */
 export interface CredentialView {
@@ -35,60 +35,62 @@ const ofFamily = (f: TokenFamily): CredentialView => ({
   userAgent: f.userAgent,
 });
 
+/** Ends one listed credential within a change, by its kind. */
+export async function endCredential(change: Change, userId: string, credential: CredentialView, reason: string, client: ClientInfo | null): Promise<void> {
+  if (credential.kind === 'cookie') change.endSession({ id: credential.id, userId }, reason, client);
+  else await change.endFamily(credential.id, reason, client);
+}
+
 /**
- * Cookie sessions and token families together: what "log out everywhere", a password change and an
- * administrator's revoke-all act on. Each credential is revoked by its id, so each is evicted and
- * denied on every instance.
+ * Cookie sessions and token families together: what self-service lists and revokes. Each credential
+ * is revoked by its id, with its event in the same change, so each is denied and evicted on every
+ * instance.
  */
 export class Credentials {
   readonly #sessions: Sessions;
   readonly #tokens: Tokens;
-  readonly #users: Users;
-  readonly #audit: Auditor;
+  readonly #users: UserStore;
+  readonly #outbox: Outbox;
 
-  constructor(sessions: Sessions, tokens: Tokens, users: Users, audit: Auditor) {
-    this.#sessions = sessions;
-    this.#tokens = tokens;
-    this.#users = users;
-    this.#audit = audit;
+  constructor(deps: { sessions: Sessions; tokens: Tokens; users: UserStore; outbox: Outbox }) {
+    this.#sessions = deps.sessions;
+    this.#tokens = deps.tokens;
+    this.#users = deps.users;
+    this.#outbox = deps.outbox;
   }
 
-  /** Every live session and token family of the user, oldest first. */
+  /** Every live session and token family of the user, oldest first; none ended by the user's not-before. */
   async list(userId: string): Promise<CredentialView[]> {
-    const [sessions, families] = await Promise.all([this.#sessions.list(userId), this.#tokens.list(userId)]);
-    return [...sessions.map(ofSession), ...families.map(ofFamily)].sort((a, b) => a.createdAt - b.createdAt);
+    const [user, sessions, families] = await Promise.all([this.#users.findUserById(userId), this.#sessions.list(userId), this.#tokens.list(userId)]);
+    if (!user) return [];
+    return [...sessions.map(ofSession), ...families.map(ofFamily)]
+      .filter((credential) => !endedByUser(user, credential.createdAt))
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Revokes one credential if it is a live one of this user's; false otherwise (a 404, never another's). */
   async revoke(userId: string, id: string, reason: string, client: ClientInfo | null): Promise<boolean> {
     const mine = (await this.list(userId)).find((credential) => credential.id === id);
     if (!mine) return false;
-    if (mine.kind === 'cookie') await this.#sessions.revoke(id, reason, client);
-    else await this.#tokens.revokeFamily(id, reason, client);
+    await this.#outbox.commit((change) => endCredential(change, userId, mine, reason, client));
     return true;
   }
 
-  /** Revokes every live credential of the user except `keep`; returns how many it ended. */
-  async revokeAll(userId: string, keep: string | null, reason: string, client: ClientInfo | null): Promise<number> {
-    let ended = 0;
-    for (const credential of await this.list(userId)) {
-      if (credential.id === keep) continue;
-      const revoked =
-        credential.kind === 'cookie'
-          ? await this.#sessions.revoke(credential.id, reason, client)
-          : await this.#tokens.revokeFamily(credential.id, reason, client);
-      if (revoked) ended++;
-    }
-    return ended;
+  /** Revokes every live credential of the user except `keep`, in one change; returns how many. */
+  async revokeAllBut(userId: string, keep: string | null, reason: string, client: ClientInfo | null): Promise<number> {
+    const others = (await this.list(userId)).filter((credential) => credential.id !== keep);
+    if (others.length === 0) return 0;
+    await this.#outbox.commit(async (change) => {
+      for (const credential of others) await endCredential(change, userId, credential, reason, client);
+    });
+    return others.length;
   }
 
   /**
-   * An administrator's "revoke everything": each session and family by id, and the user's not-before,
-   * so that no access token issued until now survives, whatever family it names.
+   * Ends a session that was just validated (a logout). It needs no session store: the end is logged in
+   * the database, denied here at once, and its tombstone follows once the session store answers.
    */
-  async revokeEverything(userId: string, client: ClientInfo | null): Promise<void> {
-    await this.#users.revokeAllTokens(userId);
-    await this.revokeAll(userId, null, 'admin_revoke_all', client);
-    await this.#audit.record('user_revoked', userId, client, 'every session and token family');
+  async endSession(session: { id: string; userId: string }, reason: string, client: ClientInfo | null): Promise<void> {
+    await this.#outbox.commit(async (change) => change.endSession(session, reason, client));
   }
 }

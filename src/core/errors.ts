@@ -1,3 +1,5 @@
+import { describeCause } from './storeHealth.js';
+
 /** Every stable, machine-readable code that Tessera answers with. HTTP maps each to a status in one table. */
 export type ErrorCode =
   | 'validation_failed'
@@ -53,9 +55,9 @@ export class AuthError extends Error {
   }
 }
 
-/** A store could not answer: never a pass, always 503 (DESIGN.md, "Failure"). */
+/** A store could not answer: never a pass, always 503 (DESIGN.md, "Failure"), naming the store and why. */
 export function storeUnavailable(what: string, cause?: unknown): AuthError {
-  return new AuthError('unavailable', { detail: `${what} is unreachable`, retryAfter: 1, cause });
+  return new AuthError('unavailable', { detail: `${what} is unavailable: ${describeCause(cause)}`, retryAfter: 1, cause });
 }
 
 export function isAuthError(error: unknown, code?: ErrorCode): error is AuthError {

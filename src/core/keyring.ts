@@ -14,7 +14,7 @@ export interface KeyringOptions {
   hs256Secret: string | null;
   /** When set, private keys and the server secret are stored sealed with it. */
   keySecret: string | null;
-  /** How long a retired key stays for verification: the longest access token plus the leeway. */
+  /** How long a retired key stays for verification (Lifetimes.keyRetainMs). */
   retainMs: number;
   clock: Clock;
 }
@@ -131,6 +131,21 @@ export class Keyring {
       createdAt: now,
       retiredAt: null,
     };
+  }
+
+  /**
+   * Every stored key, newest first, with whether it signs and until when it stays in the JWKS (null
+   * while it signs): what `tessera keys list` shows, by the same rule the JWKS follows.
+   */
+  async describe(): Promise<Array<StoredKey & { signing: boolean; publishedUntil: number | null }>> {
+    const keys = await this.#store.listKeys();
+    // The newest key that is not retired signs (keys come newest first); HS256 signs with the configured secret.
+    const signingKid = this.#options.alg === 'HS256' ? null : keys.find((key) => key.retiredAt === null)?.kid;
+    return keys.map((key) => ({
+      ...key,
+      signing: key.kid === signingKid,
+      publishedUntil: key.retiredAt === null ? null : key.retiredAt + this.#options.retainMs,
+    }));
   }
 
   /** The key with that id, pinned to its algorithm; undefined when unknown or expired. */

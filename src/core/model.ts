@@ -22,7 +22,16 @@ export interface User {
   createdAt: number;
   /** Epoch seconds: access tokens with an earlier `iat` are dead. 0 when never set. */
   tokensNotBefore: number;
+  /**
+   * Epoch ms: every cookie session and token family created at or before it is dead (a disable, an
+   * administrator's revoke-all), so that a user record alone ends them all, on every instance, even
+   * where their own records could not be reached. 0 when never set.
+   */
+  credentialsNotBefore: number;
 }
+
+/** True when the user's credential created at `createdAt` was ended by the user's not-before. */
+export const endedByUser = (user: User, createdAt: number): boolean => createdAt <= user.credentialsNotBefore;
 
 export interface ClientInfo {
   ip: string;
@@ -87,21 +96,26 @@ export interface StoredKey {
 }
 
 /**
- * What the revocation feed carries. Consumers apply events idempotently, so a replay or a duplicate
- * delivery is harmless.
+ * What the revocation log records and the feed carries. Consumers apply events idempotently, so a
+ * replay or a duplicate delivery is harmless.
  */
 export type RevocationEvent =
-  /** One session or token family is dead: its `sid` is denied and its cached session evicted. */
-  | { type: 'credential'; sid: string; userId: string; at: number }
   /**
-   * The user record changed (role, disabled). With `notBefore` (epoch seconds), every access token
-   * issued earlier is dead as well.
+   * One session or token family is dead: its `sid` is denied and its cached session evicted. A
+   * session's tombstone in the session store is the event's effect, applied once it is logged.
+   */
+  | { type: 'credential'; kind: CredentialKind; sid: string; userId: string; reason: string; at: number }
+  /**
+   * The user record changed (role, disabled, password). With `notBefore` (epoch seconds), every
+   * access token issued earlier is dead as well.
    */
   | { type: 'user'; userId: string; at: number; notBefore: number | null };
 
+export type CredentialKind = 'session' | 'family';
+
+/** An event as the revocation log holds it: `id` orders the log and names the event in every transport. */
 export interface FeedMessage {
-  /** Opaque position in the feed: resume after it. */
-  cursor: string;
+  id: number;
   event: RevocationEvent;
 }
 

@@ -20,6 +20,7 @@ export interface UserPatch {
   role?: Role;
   disabled?: boolean;
   tokensNotBefore?: number;
+  credentialsNotBefore?: number;
   passwordHash?: string;
 }
 
@@ -30,6 +31,11 @@ export interface UserStore {
   findUserByKey(usernameKey: string): Promise<User | null>;
   /** null when no user has that id. */
   findUserById(id: string): Promise<User | null>;
+  /**
+   * As `findUserById`, and inside a transaction the row stays locked until it ends, so that a change
+   * decided from this read cannot interleave with another (PostgreSQL: FOR UPDATE).
+   */
+  lockUser(id: string): Promise<User | null>;
   /** Applies the patch and returns the user as it now is; null when no user has that id. */
   updateUser(id: string, patch: UserPatch): Promise<User | null>;
   /** Users ordered by id (so by creation), after the id `after` when given. */
@@ -38,16 +44,19 @@ export interface UserStore {
 
 export interface SessionStore {
   /**
-   * Inserts `session`, then revokes (reason `evicted`) the owner's oldest live sessions beyond `cap`
-   * (ties on `createdAt` broken by id; the new one is never evicted). Atomic per user: concurrent
-   * logins never leave more than `cap` live. Returns the evicted ids.
+   * Inserts `session` and returns the ids of the owner's oldest live sessions beyond `cap` (ties on
+   * `createdAt` broken by id; never the new one), without revoking them: the core revokes them through
+   * the revocation log, so that their tombstones and their events never part.
    */
   createSession(session: Session, cap: number, now: number): Promise<string[]>;
   /** The record, live, expired or revoked, while it is retained; null when unknown or purged. */
   getSession(id: string): Promise<Session | null>;
   /** Records use: sets `lastSeenAt` when the session is not revoked; never moves it backwards. */
   touchSession(id: string, lastSeenAt: number): Promise<void>;
-  /** Tombstones the session. Returns it as it was when it was not yet revoked, else null. */
+  /**
+   * Tombstones the session, as the effect of its logged revocation: idempotent, so a relay may apply
+   * it again. Returns the session as it was when it was not yet revoked, else null (unknown too).
+   */
   revokeSession(id: string, reason: string, now: number): Promise<Session | null>;
   /** The user's sessions that are neither revoked nor past an end at `now`, oldest first. */
   listSessions(userId: string, now: number): Promise<Session[]>;
@@ -58,7 +67,7 @@ export interface SessionStore {
 }
 
 export interface FamilyStore {
-  /** As `createSession`, for token families and their own cap. */
+  /** As `createSession`: inserts, and returns the ids of the owner's oldest live families beyond `cap`. */
   createFamily(family: TokenFamily, cap: number, now: number): Promise<string[]>;
   /** The record while retained, whatever its state; null when unknown or purged. */
   getFamily(id: string): Promise<TokenFamily | null>;
@@ -131,7 +140,7 @@ export interface AuditLog {
 
 export interface FeedListener {
   onEvent(message: FeedMessage): void;
-  /** The feed proved alive at `at` (a heartbeat, or a successful poll). */
+  /** The feed proved alive at `at`: everything logged before it has been delivered. */
   onHeartbeat(at: number): void;
 }
 
@@ -139,23 +148,70 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
-/**
- * Where a subscription starts: after a cursor this backend gave (an unknown cursor replays all that
- * is retained), or at events whose own `at` is at or after `sinceTime`.
- */
-export type FeedStart = { cursor: string } | { sinceTime: number };
+/** Where a subscription starts: its replay holds the events stamped at or after `sinceTime`. */
+export interface FeedStart {
+  sinceTime: number;
+}
 
+/**
+ * The revocation log: the system of record for every revocation, in the SQL database. A state change
+ * appends its events in its own transaction (`Stores.transact`: a transactional outbox), so there is
+ * never a moment when the state has changed but its event could be lost.
+ */
+export interface RevocationLog {
+  /**
+   * Events with an id above `after`, in id order, at most `limit`. Ids become visible in id order
+   * (appends are serialised until commit), so following "above the last id seen" misses none.
+   */
+  after(after: number, limit: number): Promise<FeedMessage[]>;
+  /** The highest id so far; 0 for an empty log. */
+  head(): Promise<number>;
+  /** Events stamped at or after `sinceTime` with an id up to `upTo`, in id order. */
+  since(sinceTime: number, upTo: number): Promise<FeedMessage[]>;
+  /** Events whose delivery (effects and transport) is still owed, stamped before `before`, oldest first. */
+  undelivered(before: number, limit: number): Promise<FeedMessage[]>;
+  /** Records that these events were delivered; idempotent. */
+  markDelivered(ids: readonly number[]): Promise<void>;
+  /** Deletes delivered events stamped before `before`; an event still owed stays until it is delivered. */
+  trim(before: number): Promise<void>;
+}
+
+/**
+ * The writes of one state change, all or nothing. `users` and `families` act inside the transaction;
+ * events and audit entries are appended when it commits, after every row it changed, so that locks
+ * are always taken in one order: rows, then the log, then the audit chain.
+ */
+export interface Transaction {
+  readonly users: UserStore;
+  readonly families: FamilyStore;
+  /** Appends the event to the revocation log with the transaction (the outbox). */
+  publish(event: RevocationEvent, delivered: boolean): void;
+  audit(entry: AuditEntry): void;
+}
+
+/** What a committed transaction returns: the work's result, and the events it logged with their ids. */
+export interface Committed<T> {
+  value: T;
+  logged: FeedMessage[];
+}
+
+/**
+ * A transport of logged events to every instance and verifier (the Redis Stream). It only delivers:
+ * the log decides. Delivery is idempotent by event id, so a re-publish is harmless.
+ */
 export interface EventBus {
-  /**
-   * Stores the event durably, then delivers it to this process's listeners, then resolves. Rejects
-   * when it cannot be stored: a revocation is never accepted and then lost.
-   */
-  publish(event: RevocationEvent): Promise<void>;
-  /**
-   * Delivers every event from `start` on (a replay), then new ones as they come, in order. Calls
-   * `onHeartbeat` at least every second while the feed is reachable.
-   */
+  /** Delivers the event; rejects when it could not. */
+  publish(message: FeedMessage): Promise<void>;
+  /** Delivers the retained events from `start` on, then new ones as they come, with a heartbeat every second. */
   subscribe(listener: FeedListener, start: FeedStart): Subscription;
+  /**
+   * False when the transport has lost what it carried (Redis restarted without persistence, FLUSHALL,
+   * or restarted at all, since its last writes may be gone): the relay then publishes the retained log
+   * again, and re-applies every effect, before it calls `markIntact`. Followers send no heartbeat
+   * meanwhile, so a verifier that starts then is not ready with a partial replay.
+   */
+  intact(): Promise<boolean>;
+  markIntact(): Promise<void>;
 }
 
 export interface PasswordHasher {
@@ -180,10 +236,14 @@ export interface Stores {
   keys: KeyStore;
   limiter: Limiter;
   audit: AuditLog;
-  bus: EventBus;
+  log: RevocationLog;
+  /** The push transport, when the deployment has one (Redis); without it, instances poll the log. */
+  bus: EventBus | null;
+  /** Runs `work` as one transaction of the SQL database; rejects, having changed nothing, when it fails. */
+  transact<T>(work: (tx: Transaction) => Promise<T>): Promise<Committed<T>>;
   /** The migrations that opening these stores applied, in order; for `tessera migrate`. */
   migrationsApplied?: readonly string[];
-  /** True when every store answers; for /readyz. */
-  ping(): Promise<boolean>;
+  /** Resolves when every store can be written now (a probe write); rejects with the cause otherwise. */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }

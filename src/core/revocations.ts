@@ -21,9 +21,8 @@ export class Revocations implements FeedListener {
   readonly deny: DenyView;
   readonly #clock: Clock;
   readonly #maxStalenessMs: number;
-  readonly #listeners: Array<(event: RevocationEvent, cursor: string) => void> = [];
+  readonly #listeners: Array<(event: RevocationEvent) => void> = [];
   #lastBeat = Number.NEGATIVE_INFINITY;
-  #cursor: string | null = null;
   #lastPrune = 0;
 
   constructor(options: RevocationsOptions) {
@@ -32,15 +31,23 @@ export class Revocations implements FeedListener {
     this.#maxStalenessMs = options.maxStalenessMs;
   }
 
-  /** Registers a consumer of every event, such as a cache that must evict. */
-  listen(listener: (event: RevocationEvent, cursor: string) => void): void {
+  /** Registers a consumer of every event, such as a cache that must evict. Events may come twice. */
+  listen(listener: (event: RevocationEvent) => void): void {
     this.#listeners.push(listener);
   }
 
   onEvent(message: FeedMessage): void {
-    this.#cursor = message.cursor;
     this.deny.apply(message.event);
-    for (const listener of this.#listeners) listener(message.event, message.cursor);
+    for (const listener of this.#listeners) listener(message.event);
+  }
+
+  /**
+   * Keeps a logged event's entry as if it had just happened: the relay pins every event whose delivery
+   * is still owed, so that a session whose tombstone could not be written yet stays denied however
+   * long its store is away (its entry would otherwise expire with the tokens in flight).
+   */
+  pin(message: FeedMessage, now: number): void {
+    this.deny.apply({ ...message.event, at: Math.max(now, message.event.at) });
   }
 
   onHeartbeat(at: number): void {
@@ -49,11 +56,6 @@ export class Revocations implements FeedListener {
       this.#lastPrune = at;
       this.deny.prune(at);
     }
-  }
-
-  /** The position of the last event seen, to resume after a reconnect. */
-  get cursor(): string | null {
-    return this.#cursor;
   }
 
   /** Milliseconds since the feed last proved alive. */

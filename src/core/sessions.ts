@@ -5,10 +5,9 @@ import { decodeBase64url, digestsEqual, parseCredential, randomToken, sha256 } f
 import { AuthError, isAuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { LruCache } from './lru.js';
-import { type ClientInfo, type Session, type User, sessionIdleEnd } from './model.js';
+import { type ClientInfo, type Session, type User, endedByUser, sessionIdleEnd } from './model.js';
 import type { SessionStore } from './ports.js';
 import type { Revocations } from './revocations.js';
-import type { RevokeTarget, Revoker } from './revoker.js';
 import type { UserCache } from './userCache.js';
 
 export interface SessionPolicy {
@@ -43,18 +42,15 @@ export class Sessions {
   readonly #store: SessionStore;
   readonly #users: UserCache;
   readonly #revocations: Revocations;
-  readonly #revoker: Revoker;
   readonly #keyring: Keyring;
   readonly #clock: Clock;
   readonly #policy: SessionPolicy;
   readonly #cache: LruCache<string, Session>;
-  readonly #target: RevokeTarget<Session>;
 
   constructor(deps: {
     store: SessionStore;
     users: UserCache;
     revocations: Revocations;
-    revoker: Revoker;
     keyring: Keyring;
     clock: Clock;
     policy: SessionPolicy;
@@ -62,23 +58,20 @@ export class Sessions {
     this.#store = deps.store;
     this.#users = deps.users;
     this.#revocations = deps.revocations;
-    this.#revoker = deps.revoker;
     this.#keyring = deps.keyring;
     this.#clock = deps.clock;
     this.#policy = deps.policy;
     this.#cache = new LruCache(deps.policy.cacheMax);
-    this.#target = {
-      revoke: (id, reason, now) => this.#store.revokeSession(id, reason, now),
-      get: (id) => this.#store.getSession(id),
-      auditEvent: 'session_revoked',
-    };
     deps.revocations.listen((event) => {
       if (event.type === 'credential') this.#cache.delete(event.sid);
     });
   }
 
-  /** Makes a new session (never adopting one the client sent) and evicts the oldest beyond the cap. */
-  async create(user: User, remember: boolean, client: ClientInfo): Promise<{ token: string; session: Session }> {
+  /**
+   * Makes a new session (never adopting one the client sent). Returns it with the ids of the owner's
+   * oldest sessions beyond the cap, which the caller ends through the revocation log.
+   */
+  async create(user: User, remember: boolean, client: ClientInfo): Promise<{ token: string; session: Session; overCap: string[] }> {
     const now = this.#clock.now();
     const secret = randomBytes(SESSION_SECRET_BYTES);
     const session: Session = {
@@ -95,9 +88,13 @@ export class Sessions {
       revokedAt: null,
       revokeReason: null,
     };
-    const evicted = await this.#store.createSession(session, this.#policy.cap, now);
-    for (const id of evicted) await this.#revoker.revoke(this.#target, id, 'evicted', client);
-    return { token: `${session.id}.${secret.toString('base64url')}`, session };
+    const overCap = await this.#store.createSession(session, this.#policy.cap, now);
+    return { token: `${session.id}.${secret.toString('base64url')}`, session, overCap };
+  }
+
+  /** Removes a session that was made but never handed out (its login failed after): best effort. */
+  async abandon(session: Session): Promise<void> {
+    await this.#store.revokeSession(session.id, 'abandoned', this.#clock.now()).catch(() => undefined);
   }
 
   /**
@@ -113,7 +110,7 @@ export class Sessions {
     if (!cached) session = (await this.#store.getSession(credential.id)) ?? undefined;
     const checked = this.#check(session, credential.secret, now);
     const user = await this.#users.get(checked.userId);
-    this.#checkUser(user);
+    this.#checkUser(user, checked);
     if (this.#touchDue(checked, now)) {
       await this.#store.touchSession(checked.id, now);
       return this.#remember({ ...checked, lastSeenAt: now }, user, now);
@@ -135,7 +132,7 @@ export class Sessions {
     this.#check(session, credential.secret, now);
     const user = this.#users.getCached(session.userId);
     if (user === undefined || this.#touchDue(session, now)) return null;
-    this.#checkUser(user);
+    this.#checkUser(user, session);
     return { session, user };
   }
 
@@ -156,8 +153,10 @@ export class Sessions {
     return session;
   }
 
-  #checkUser(user: User | null | undefined): asserts user is User {
+  /** The owner must exist, be enabled, and not have ended this session with every other (a revoke-all). */
+  #checkUser(user: User | null | undefined, session: Session): asserts user is User {
     if (!user || user.disabled) throw new AuthError('session_revoked', { detail: 'the account is disabled' });
+    if (endedByUser(user, session.createdAt)) throw new AuthError('session_revoked');
   }
 
   #touchDue(session: Session, now: number): boolean {
@@ -174,22 +173,12 @@ export class Sessions {
     return now >= session.expiresAt || now >= sessionIdleEnd(session);
   }
 
-  /** Ends one session everywhere; true when it was live. */
-  revoke(id: string, reason: string, client: ClientInfo | null): Promise<boolean> {
-    this.#cache.delete(id);
-    return this.#revoker.revoke(this.#target, id, reason, client);
-  }
-
-  /**
-   * Ends the session a login replaces, when the browser still presented a live one (ASVS 5.0 V7.2.4:
-   * re-authentication terminates the current session). A dead or foreign cookie is left alone.
-   */
-  async endReplaced(cookie: string, client: ClientInfo): Promise<void> {
-    const live = await this.validate(cookie).catch((error: unknown) => {
+  /** The live session a cookie opens, or null for a dead, foreign or malformed one; `unavailable` passes. */
+  async live(cookie: string): Promise<ValidSession | null> {
+    return this.validate(cookie).catch((error: unknown) => {
       if (isAuthError(error, 'unavailable')) throw error;
       return null;
     });
-    if (live) await this.revoke(live.session.id, 'replaced', client);
   }
 
   /** The session id of a cookie value when it is well-formed, without checking it. */

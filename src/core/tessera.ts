@@ -1,22 +1,28 @@
-import { Auditor } from './audit.js';
-import { Credentials } from './credentials.js';
+import type { AccessClaims } from './accessToken.js';
+import { Accounts } from './accounts.js';
+import { Auditor, type ChainCheck, verifyAuditChain } from './audit.js';
 import type { Clock } from './clock.js';
-import { DAY, SECOND } from './clock.js';
+import { HOUR, MINUTE, SECOND } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
-import type { ClientInfo, Role, SigningAlg, StoredKey, User } from './model.js';
+import { type CredentialView, Credentials } from './credentials.js';
+import { isAuthError } from './errors.js';
+import { FeedLog } from './feedLog.js';
+import { LogFollower, MAX_POLL_MS } from './follower.js';
+import { KEY_RELOAD_MS, type Lifetimes, RECORD_RETENTION_MS, lifetimes, replayStart } from './lifetimes.js';
+import { type SessionLogin, Logins } from './logins.js';
+import type { AuditEvent, ClientInfo, Role, SigningAlg, StoredAuditEntry, StoredKey, Transport, User } from './model.js';
 import { Keyring } from './keyring.js';
-import type { PasswordHasher, Stores, Subscription } from './ports.js';
+import { Outbox } from './outbox.js';
+import type { PasswordHasher, Stores } from './ports.js';
 import { Revocations } from './revocations.js';
-import { Revoker } from './revoker.js';
-import { type SessionPolicy, Sessions } from './sessions.js';
+import { type SessionPolicy, type ValidSession, Sessions, csrfMatches, csrfToken } from './sessions.js';
+import { guardStores } from './storeGuard.js';
+import { type StoreFailure, StoreHealth } from './storeHealth.js';
 import { Throttle } from './throttle.js';
-import { type TokenPolicy, Tokens } from './tokens.js';
+import { TokenVerifier } from './tokenVerifier.js';
+import { type IssuedTokens, type TokenPolicy, Tokens } from './tokens.js';
 import { UserCache } from './userCache.js';
 import { Users } from './users.js';
-import { TokenVerifier } from '../verify/tokenVerifier.js';
-
-/** Seconds of clock skew allowed when checking `exp`, `nbf` and `iat` (API.md: at most 30). */
-export const LEEWAY_SECONDS = 5;
 
 export interface CoreOptions {
   sessions: Omit<SessionPolicy, 'cacheTtlMs' | 'cacheMax'> & Partial<Pick<SessionPolicy, 'cacheTtlMs' | 'cacheMax'>>;
@@ -25,80 +31,88 @@ export interface CoreOptions {
   signing: { alg: SigningAlg; hs256Secret: string | null; keySecret: string | null };
   maxStalenessMs: number;
   tokenCache: boolean;
+  /** How often an instance polls the revocation log (default 200, at most 250 ms). */
+  pollMs?: number;
+  /**
+   * `manual`: only `feedHeartbeat()` proves the feed alive, for tests on a manual clock that decide
+   * when the feed goes stale; events still flow. Default `feed`: every successful poll does.
+   */
+  heartbeats?: 'feed' | 'manual';
+  /** Background work that failed (a delivery the relay retries, a purge); for the log. */
+  onBackgroundError?: (error: unknown, what: string) => void;
 }
 
-/** How often an instance re-reads the signing keys, to see a rotation made elsewhere. */
-export const KEY_RELOAD_MS = 30 * SECOND;
+/** How often the relay looks for deliveries still owed. */
+const RELAY_MS = 500;
 
-/** Records and tombstones stay this long past their end, so that expired and revoked stay exact. */
-export const RETENTION_MS = DAY;
+export interface Readiness {
+  ready: boolean;
+  stores: 'ok' | 'failing';
+  feed: 'fresh' | 'stale';
+  /** The store that failed last and why, while it counts against readiness. */
+  failure: StoreFailure | null;
+}
 
 /**
- * The assembled core: every service wired to one set of stores. Building it does no I/O except
- * loading the keys; `start()` follows the revocation feed and runs upkeep.
+ * The composition root: every service wired to one set of stores, and the use cases that HTTP and the
+ * CLI call. Nothing outside the core reaches a store. Building it does no I/O except loading the keys;
+ * `start()` follows the revocation log and runs upkeep.
  */
 export class Tessera {
-  readonly users: Users;
-  readonly sessions: Sessions;
-  readonly tokens: Tokens;
-  readonly credentials: Credentials;
-  readonly keyring: Keyring;
-  readonly revocations: Revocations;
-  readonly verifier: TokenVerifier;
-  readonly audit: Auditor;
-  readonly stores: Stores;
-  readonly clock: Clock;
-  readonly options: CoreOptions;
-  /** How long a revocation matters: the longest access token plus the leeway. */
-  readonly revocationRetainMs: number;
-  #subscription: Subscription | null = null;
+  readonly lifetimes: Readonly<Lifetimes>;
+  readonly #stores: Stores;
+  readonly #clock: Clock;
+  readonly #health: StoreHealth;
+  readonly #keyring: Keyring;
+  readonly #revocations: Revocations;
+  readonly #auditor: Auditor;
+  readonly #outbox: Outbox;
+  readonly #users: Users;
+  readonly #sessions: Sessions;
+  readonly #tokens: Tokens;
+  readonly #credentials: Credentials;
+  readonly #accounts: Accounts;
+  readonly #logins: Logins;
+  readonly #verifier: TokenVerifier;
+  readonly #options: CoreOptions;
+  readonly #feedLog: FeedLog;
+  #follower: LogFollower | null = null;
   #timers: NodeJS.Timeout[] = [];
+  readonly #reported = new Map<string, number>();
 
-  private constructor(stores: Stores, keyring: Keyring, hasher: PasswordHasher, clock: Clock, options: CoreOptions) {
-    this.stores = stores;
-    this.keyring = keyring;
-    this.clock = clock;
-    this.options = options;
-    const retainMs = options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND;
-    this.revocationRetainMs = retainMs;
-    this.revocations = new Revocations({ clock, maxStalenessMs: options.maxStalenessMs, retainMs });
-    this.audit = new Auditor(stores.audit, clock);
-    const revoker = new Revoker(stores.bus, this.audit, clock, retainMs);
-    const userCache = new UserCache(stores.users, this.revocations, clock, { ttlMs: 30 * SECOND, max: 100_000 });
-    this.users = new Users({
-      store: stores.users,
-      hasher,
-      throttle: new Throttle(stores.limiter, clock),
-      bus: stores.bus,
-      audit: this.audit,
+  private constructor(stores: Stores, health: StoreHealth, keyring: Keyring, hasher: PasswordHasher, clock: Clock, options: CoreOptions) {
+    const life = lifetimes(options.tokens.accessTtlMs);
+    this.lifetimes = life;
+    this.#stores = stores;
+    this.#health = health;
+    this.#keyring = keyring;
+    this.#clock = clock;
+    this.#options = options;
+    const revocations = new Revocations({ clock, maxStalenessMs: options.maxStalenessMs, retainMs: life.revocationRetainMs });
+    this.#revocations = revocations;
+    this.#feedLog = new FeedLog(life.revocationRetainMs);
+    this.#auditor = new Auditor(stores.audit, clock);
+    const outbox = new Outbox({
+      stores,
+      revocations,
+      auditor: this.#auditor,
       clock,
-      policy: options.passwords,
+      lifetimes: life,
+      onDeliveryError: (error) => this.#backgroundError(error, 'a revocation is logged; its delivery waits for the relay'),
     });
-    this.sessions = new Sessions({
-      store: stores.sessions,
-      users: userCache,
-      revocations: this.revocations,
-      revoker,
-      keyring,
-      clock,
-      policy: { cacheTtlMs: 30 * SECOND, cacheMax: 100_000, ...options.sessions },
-    });
-    this.tokens = new Tokens({
-      families: stores.families,
-      users: stores.users,
-      keyring,
-      revocations: this.revocations,
-      revoker,
-      audit: this.audit,
-      clock,
-      policy: options.tokens,
-    });
-    this.credentials = new Credentials(this.sessions, this.tokens, this.users, this.audit);
+    this.#outbox = outbox;
+    const userCache = new UserCache(stores.users, revocations, clock, { ttlMs: 30 * SECOND, max: 100_000 });
+    this.#users = new Users({ store: stores.users, hasher, throttle: new Throttle(stores.limiter, clock), outbox, audit: this.#auditor, clock, policy: options.passwords });
+    this.#sessions = new Sessions({ store: stores.sessions, users: userCache, revocations, keyring, clock, policy: { cacheTtlMs: 30 * SECOND, cacheMax: 100_000, ...options.sessions } });
+    this.#tokens = new Tokens({ families: stores.families, users: stores.users, keyring, revocations, outbox, clock, policy: options.tokens });
+    this.#credentials = new Credentials({ sessions: this.#sessions, tokens: this.#tokens, users: stores.users, outbox });
+    this.#accounts = new Accounts({ users: this.#users, credentials: this.#credentials, outbox });
+    this.#logins = new Logins({ users: this.#users, sessions: this.#sessions, tokens: this.#tokens, outbox });
     let lastReload = 0;
-    this.verifier = new TokenVerifier({
+    this.#verifier = new TokenVerifier({
       issuer: options.tokens.issuer,
       audience: options.tokens.audience,
-      leeway: LEEWAY_SECONDS,
+      leeway: life.leewaySeconds,
       keys: {
         get: (kid) => keyring.get(kid),
         // An unknown kid may be a key rotated on another instance; re-read at most once a second.
@@ -109,84 +123,299 @@ export class Tessera {
           return true;
         },
       },
-      revocations: this.revocations,
+      revocations,
       clock,
       cache: options.tokenCache,
     });
   }
 
   static async create(stores: Stores, hasher: PasswordHasher, clock: Clock, options: CoreOptions): Promise<Tessera> {
-    const keyring = await Keyring.open(stores.keys, {
-      ...options.signing,
-      // Another instance may sign with a retired key until its next reload: keep the key that much longer.
-      retainMs: options.tokens.accessTtlMs + LEEWAY_SECONDS * SECOND + KEY_RELOAD_MS,
-      clock,
-    });
-    return new Tessera(stores, keyring, hasher, clock, options);
+    const health = new StoreHealth(clock);
+    const guarded = guardStores(stores, health);
+    const keyring = await Keyring.open(guarded.keys, { ...options.signing, retainMs: lifetimes(options.tokens.accessTtlMs).keyRetainMs, clock });
+    return new Tessera(guarded, health, keyring, hasher, clock, options);
   }
 
   /**
-   * Follows the revocation feed, replaying what may still refuse a token in flight, and resolves once
-   * the replay is in (the first heartbeat) or a timeout passes. Starts upkeep: purging ended records, re-reading keys.
+   * Follows the revocation log, replaying whatever may still refuse a token in flight, and resolves once
+   * the replay is in (the first heartbeat) or a timeout passes: a log that cannot be read leaves the
+   * instance failing closed (503) until it can. With upkeep, runs the relay, purges and key reloads.
    */
   async start(options: { upkeep?: boolean; replayTimeoutMs?: number } = {}): Promise<void> {
-    const replayFrom = this.clock.now() - this.options.tokens.accessTtlMs - LEEWAY_SECONDS * SECOND;
+    const manual = this.#options.heartbeats === 'manual';
+    let replayed = false;
     await new Promise<void>((resolve) => {
-      // A feed that is down at start-up leaves the instance serving 503s (fail closed) until it is back.
       setTimeout(resolve, options.replayTimeoutMs ?? 5 * SECOND).unref();
-      const revocations = this.revocations;
-      this.#subscription = this.stores.bus.subscribe(
-        {
+      const revocations = this.#revocations;
+      this.#follower = new LogFollower({
+        log: this.#stores.log,
+        bus: this.#stores.bus,
+        clock: this.#clock,
+        sinceTime: replayStart(this.#clock.now(), this.lifetimes),
+        pollMs: this.#options.pollMs ?? 200,
+        listener: {
           onEvent: (message) => revocations.onEvent(message),
           onHeartbeat: (at) => {
-            revocations.onHeartbeat(at);
+            if (!manual || !replayed) revocations.onHeartbeat(at);
+            replayed = true;
             resolve();
           },
         },
-        { sinceTime: replayFrom },
-      );
+        onOrdered: (message) => this.#feedLog.append(message),
+      });
+      this.#follower.start();
     });
     if (options.upkeep !== false) {
-      this.#every(60 * SECOND, () => this.purge());
-      this.#every(KEY_RELOAD_MS, () => this.keyring.reload());
+      this.#every(RELAY_MS, () => this.#outbox.relay(), 'the relay');
+      this.#every(MINUTE, () => this.purge(), 'the purge');
+      this.#every(HOUR, () => this.#stores.log.trim(this.#clock.now() - this.lifetimes.logRetainMs), 'the log trim');
+      this.#every(KEY_RELOAD_MS, () => this.reloadKeys(), 'the key reload');
     }
   }
 
-  #every(ms: number, task: () => Promise<unknown>): void {
-    const timer = setInterval(() => void task().catch(() => undefined), ms);
+  #every(ms: number, task: () => Promise<unknown>, what: string): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void task()
+        .catch((error: unknown) => this.#backgroundError(error, what))
+        .finally(() => (running = false));
+    }, ms);
     timer.unref();
     this.#timers.push(timer);
   }
 
-  /**
-   * An administrator's change of role or disabled flag (HTTP and CLI alike). A disable also ends
-   * every session and token family, so that enabling the account later revives none of them.
-   */
-  async updateUser(id: string, change: { role?: Role; disabled?: boolean }, actor: ClientInfo | null): Promise<User> {
-    const user = await this.users.update(id, change, actor);
-    if (change.disabled === true) await this.credentials.revokeAll(id, null, 'disabled', actor);
-    return user;
-  }
-
-  /** `tessera keys rotate`: a new key signs from now on; the old one stays until its tokens expire. */
-  async rotateKeys(actor: ClientInfo | null): Promise<StoredKey> {
-    const key = await this.keyring.rotate();
-    await this.audit.record('key_rotated', null, actor, `new kid ${key.kid}`);
-    return key;
-  }
-
-  /** Deletes sessions and families that ended more than the retention period ago. */
-  async purge(): Promise<void> {
-    const before = this.clock.now() - RETENTION_MS;
-    await this.stores.sessions.purgeSessions(before);
-    await this.stores.families.purgeFamilies(before);
+  /** Reports background failures, each kind at most once per 10 s: a relay retrying twice a second while Redis is away says so once. */
+  #backgroundError(error: unknown, what: string): void {
+    const now = this.#clock.now();
+    if (now - (this.#reported.get(what) ?? Number.NEGATIVE_INFINITY) < 10 * SECOND) return;
+    this.#reported.set(what, now);
+    this.#options.onBackgroundError?.(error, what);
   }
 
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    await this.#subscription?.close();
-    this.#subscription = null;
-    await this.stores.close();
+    await this.#follower?.close();
+    this.#follower = null;
+    await this.#stores.close();
+  }
+
+  // Use cases: each one change, committed with its revocations (src/core/outbox.ts).
+
+  /** Validates and creates a user. `client` null means an operator (the CLI): no address limit. */
+  register(username: string, password: string, client: ClientInfo | null, role: Role = 'user'): Promise<User> {
+    return this.#users.register(username, password, client, role);
+  }
+
+  logInWithSession(username: string, password: string, remember: boolean, presentedCookie: string | undefined, client: ClientInfo): Promise<SessionLogin> {
+    return this.#logins.withSession(username, password, remember, presentedCookie, client);
+  }
+
+  logInWithTokens(username: string, password: string, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
+    return this.#logins.withTokens(username, password, transport, client);
+  }
+
+  /** Spends a refresh token for a new pair (rotation, reuse detection). */
+  refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
+    return this.#tokens.refresh(refreshToken, client);
+  }
+
+  /** Ends a session that `validateSession` has just vouched for, everywhere. */
+  logOut(session: { id: string; userId: string }, client: ClientInfo): Promise<void> {
+    return this.#credentials.endSession(session, 'logout', client);
+  }
+
+  /** Ends a token family everywhere, its access tokens included; false when it was not live. */
+  revokeFamily(familyId: string, reason: 'revoked' | 'logout', client: ClientInfo): Promise<boolean> {
+    return this.#tokens.revokeFamily(familyId, reason, client);
+  }
+
+  /** RFC 7009: a refresh or access token minted here has its family revoked; anything else is ignored. */
+  async revokeToken(token: string, client: ClientInfo): Promise<void> {
+    const familyId = this.#tokens.familyOfRefreshToken(token) ?? (await this.#accessTokenFamily(token));
+    if (familyId) await this.#tokens.revokeFamily(familyId, 'revoked', client);
+  }
+
+  async #accessTokenFamily(token: string): Promise<string | null> {
+    try {
+      return (await this.#verifier.verify(token)).sid;
+    } catch (error) {
+      if (isAuthError(error, 'unavailable')) throw error;
+      return null;
+    }
+  }
+
+  changePassword(userId: string, keep: string, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+    return this.#accounts.changePassword(userId, keep, currentPassword, newPassword, client);
+  }
+
+  listCredentials(userId: string): Promise<CredentialView[]> {
+    return this.#credentials.list(userId);
+  }
+
+  /** Revokes one of the user's own credentials; false when it is not a live one of theirs. */
+  revokeCredential(userId: string, id: string, client: ClientInfo): Promise<boolean> {
+    return this.#credentials.revoke(userId, id, 'revoked_by_user', client);
+  }
+
+  /** "Log out everywhere else". */
+  revokeOtherCredentials(userId: string, keep: string, client: ClientInfo): Promise<number> {
+    return this.#credentials.revokeAllBut(userId, keep, 'logout_others', client);
+  }
+
+  /** An administrator's change of role or disabled flag. */
+  updateUser(id: string, change: { role?: Role; disabled?: boolean }, actor: ClientInfo | null): Promise<User> {
+    return this.#accounts.update(id, change, actor);
+  }
+
+  /** An administrator's revoke-all: every session, token family and access token of the user. */
+  revokeEverything(userId: string, actor: ClientInfo | null): Promise<void> {
+    return this.#accounts.revokeEverything(userId, actor);
+  }
+
+  /** `tessera keys rotate`: a new key signs from now on; the old one stays until its tokens expire. */
+  async rotateKeys(actor: ClientInfo | null): Promise<StoredKey> {
+    const key = await this.#keyring.rotate();
+    await this.#auditor.record('key_rotated', null, actor, `new kid ${key.kid}`);
+    return key;
+  }
+
+  // Queries.
+
+  /** Throws `unauthenticated`, `session_expired`, `session_revoked`, or `unavailable`. */
+  validateSession(cookie: string): Promise<ValidSession> {
+    return this.#sessions.validate(cookie);
+  }
+
+  /** validateSession() from this instance's caches alone; null when the stores must be asked. */
+  validateSessionNow(cookie: string): ValidSession | null {
+    return this.#sessions.validateCached(cookie);
+  }
+
+  /** The session id of a well-formed cookie value, unchecked. */
+  sessionIdOf(cookie: string): string | null {
+    return this.#sessions.idOf(cookie);
+  }
+
+  verifyAccessToken(token: string): Promise<AccessClaims> {
+    return this.#verifier.verify(token);
+  }
+
+  /** verifyAccessToken() from the verified-token cache; null when the signature must be checked. */
+  verifyAccessTokenNow(token: string): AccessClaims | null {
+    return this.#verifier.verifyNow(token);
+  }
+
+  /** The family a genuine refresh token belongs to, spent or not; null for anything else. */
+  familyOfRefreshToken(token: string): string | null {
+    return this.#tokens.familyOfRefreshToken(token);
+  }
+
+  /** The CSRF token bound to a credential (`session:ID` or `family:ID`). */
+  csrfToken(binding: string): string {
+    return csrfToken(this.#keyring, binding);
+  }
+
+  csrfMatches(binding: string, presented: string | undefined): boolean {
+    return csrfMatches(this.#keyring, binding, presented);
+  }
+
+  findUser(id: string): Promise<User | null> {
+    return this.#users.findById(id);
+  }
+
+  findUserByName(name: string): Promise<User | null> {
+    return this.#users.findByName(name);
+  }
+
+  listUsers(limit: number, after?: string): Promise<User[]> {
+    return this.#users.list(limit, after);
+  }
+
+  /** Re-reads the signing keys now (upkeep does every 30 s), to see a rotation made elsewhere. */
+  reloadKeys(): Promise<void> {
+    return this.#keyring.reload();
+  }
+
+  jwks(): ReturnType<Keyring['jwks']> {
+    return this.#keyring.jwks();
+  }
+
+  describeKeys(): ReturnType<Keyring['describe']> {
+    return this.#keyring.describe();
+  }
+
+  /** Ready when every store takes a write now, none failed just now, and the revocation feed is fresh. */
+  async readiness(): Promise<Readiness> {
+    const probed = await this.#stores.probe().then(
+      () => true,
+      () => false,
+    );
+    const failure = this.#health.recent();
+    const fresh = this.#revocations.isFresh();
+    const stores = probed && failure === null ? 'ok' : 'failing';
+    return { ready: stores === 'ok' && fresh, stores, feed: fresh ? 'fresh' : 'stale', failure };
+  }
+
+  /** Throws 503 while the revocation feed is stale. */
+  assertFeedFresh(): void {
+    this.#revocations.assertFresh();
+  }
+
+  /** Milliseconds since the revocation feed last proved alive. */
+  feedStaleness(): number {
+    return this.#revocations.staleness();
+  }
+
+  /** Delivers a heartbeat of the feed at `at`: for tests that move a manual clock. */
+  feedHeartbeat(at: number): void {
+    this.#revocations.onHeartbeat(at);
+  }
+
+  liveSessionCount(): Promise<number> {
+    return this.#stores.sessions.countLiveSessions(this.#clock.now());
+  }
+
+  /** Entries in this instance's deny view (revoked sids and user not-befores still in force). */
+  get denyViewSize(): number {
+    return this.#revocations.deny.size;
+  }
+
+  get cachedSessionCount(): number {
+    return this.#sessions.cachedCount;
+  }
+
+  /** Lets metrics count security events as they are recorded. */
+  onSecurityEvent(observer: (event: AuditEvent) => void): void {
+    this.#auditor.observe(observer);
+  }
+
+  verifyAudit(): Promise<ChainCheck> {
+    return verifyAuditChain(this.#stores.audit);
+  }
+
+  auditTail(limit: number): Promise<StoredAuditEntry[]> {
+    return this.#stores.audit.tail(limit);
+  }
+
+  /** The recent revocation events in log order, for `GET /v1/revocations`. */
+  get revocationFeed(): FeedLog {
+    return this.#feedLog;
+  }
+
+  /** One pass of the relay now (upkeep runs it every half second); for the CLI and tests. */
+  relay(): Promise<void> {
+    return this.#outbox.relay();
+  }
+
+  /** Deletes sessions and families that ended more than the retention period ago. */
+  async purge(): Promise<void> {
+    const before = this.#clock.now() - RECORD_RETENTION_MS;
+    await this.#stores.sessions.purgeSessions(before);
+    await this.#stores.families.purgeFamilies(before);
   }
 }
+
+export { MAX_POLL_MS };

@@ -37,11 +37,20 @@ export function accountBlockedUntil(state: LimitState | null): number {
  * Login and registration throttling. Account failures are keyed by the normalised name, whether or
  * not the user exists, across client addresses and both login endpoints.
  */
+/** Attempts allowed to wait for one account on one instance; past that the instance sheds them (503). */
+export const MAX_WAITING_PER_ACCOUNT = 32;
+
+const overloaded = (): AuthError => new AuthError('unavailable', { detail: 'the server is overloaded', retryAfter: 1 });
+
+/**
+ * Login and registration throttling. Account failures are keyed by the normalised name, whether or
+ * not the user exists, across client addresses and both login endpoints.
+ */
 export class Throttle {
   readonly #limiter: Limiter;
   readonly #clock: Clock;
-  /** Accounts with an attempt between checkLogin and endLogin on this instance. */
-  readonly #inFlight = new Set<string>();
+  /** Per account on this instance: the end of the last attempt queued, and how many wait for it. */
+  readonly #queues = new Map<string, { tail: Promise<void>; waiting: number }>();
   /**
    * Accounts the store showed blocked, until when: refused again without a store read until then. A
    * block only ends with time (no attempt is checked meanwhile, so none can reset it, and failures on
@@ -55,39 +64,56 @@ export class Throttle {
   }
 
   /**
-   * Throws `rate_limited` when the account or the address may not try to log in now. Otherwise the
-   * attempt holds the account until `endLogin`, which the caller must call once the outcome is recorded.
+   * Waits for the attempts on this account that came first to record their outcome, then throws
+   * `rate_limited` when the account or the address may not try now. Otherwise returns the release
+   * that the caller must call once this attempt's outcome is recorded. Parallel attempts are thus
+   * serialised rather than refused: correct logins from several tabs all succeed, while parallel
+   * guesses cannot outrun the back-off, since each is checked after the previous one's failure
+   * counts (NIST SP 800-63B-4 §3.2.2).
    */
-  async checkLogin(accountKey: string, ip: string): Promise<void> {
-    const now = this.#clock.now();
-    // NIST SP 800-63B-4 §3.2.2: parallel attempts would all read the count before any failure is recorded
-    // and outrun the back-off; one attempt per account at a time (per instance) is checked.
-    if (this.#inFlight.has(accountKey)) throw rateLimited(now + SECOND, now);
-    const blockedUntil = this.#blocked.get(accountKey, now);
-    if (blockedUntil !== undefined) throw rateLimited(blockedUntil, now);
-    this.#inFlight.add(accountKey);
+  async checkLogin(accountKey: string, ip: string): Promise<() => void> {
+    const release = await this.#enqueue(accountKey);
     try {
-      const [account, address] = await Promise.all([
-        this.#limiter.peek(`login:account:${accountKey}`, now),
-        this.#limiter.peek(`login:ip:${ip}`, now),
-      ]);
-      const accountUntil = accountBlockedUntil(account);
-      if (accountUntil > now) {
-        this.#blocked.set(accountKey, accountUntil, accountUntil);
-        throw rateLimited(accountUntil, now);
-      }
-      if (address && address.count >= THROTTLE.ipLoginFailures) {
-        throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
-      }
+      await this.#check(accountKey, ip);
+      return release;
     } catch (error) {
-      this.#inFlight.delete(accountKey);
+      release();
       throw error;
     }
   }
 
-  /** Ends the attempt that `checkLogin` let through. */
-  endLogin(accountKey: string): void {
-    this.#inFlight.delete(accountKey);
+  async #enqueue(accountKey: string): Promise<() => void> {
+    const queue = this.#queues.get(accountKey) ?? { tail: Promise.resolve(), waiting: 0 };
+    if (queue.waiting >= MAX_WAITING_PER_ACCOUNT) throw overloaded();
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const before = queue.tail;
+    queue.tail = before.then(() => done);
+    queue.waiting++;
+    this.#queues.set(accountKey, queue);
+    await before;
+    return () => {
+      release();
+      if (--queue.waiting === 0 && this.#queues.get(accountKey) === queue) this.#queues.delete(accountKey);
+    };
+  }
+
+  async #check(accountKey: string, ip: string): Promise<void> {
+    const now = this.#clock.now();
+    const blockedUntil = this.#blocked.get(accountKey, now);
+    if (blockedUntil !== undefined) throw rateLimited(blockedUntil, now);
+    const [account, address] = await Promise.all([
+      this.#limiter.peek(`login:account:${accountKey}`, now),
+      this.#limiter.peek(`login:ip:${ip}`, now),
+    ]);
+    const accountUntil = accountBlockedUntil(account);
+    if (accountUntil > now) {
+      this.#blocked.set(accountKey, accountUntil, accountUntil);
+      throw rateLimited(accountUntil, now);
+    }
+    if (address && address.count >= THROTTLE.ipLoginFailures) {
+      throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
+    }
   }
 
   async recordLoginFailure(accountKey: string, ip: string): Promise<void> {

@@ -1,14 +1,12 @@
-import type { Auditor } from './audit.js';
 import type { Clock } from './clock.js';
 import { toSeconds } from './clock.js';
 import { digestsEqual, parseCredential, randomToken, sha256 } from './crypto.js';
 import { AuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
-import { type ClientInfo, type TokenFamily, type Transport, type User, familyIdleEnd } from './model.js';
+import { type ClientInfo, type TokenFamily, type Transport, type User, endedByUser, familyIdleEnd } from './model.js';
+import type { Outbox } from './outbox.js';
 import type { FamilyStore, UserStore } from './ports.js';
 import type { Revocations } from './revocations.js';
-import type { RevokeTarget, Revoker } from './revoker.js';
-import type { AccessClaims } from './accessToken.js';
 
 export interface TokenPolicy {
   issuer: string;
@@ -38,11 +36,6 @@ const GENERATION_BYTES = 4;
 const MAC_BYTES = 32;
 export const REFRESH_SECRET_BYTES = GENERATION_BYTES + MAC_BYTES;
 
-/** Verifies access tokens; the server uses the same verifier as other services (src/verify). */
-export interface AccessVerifier {
-  verify(token: string): Promise<AccessClaims>;
-}
-
 /**
  * Access and refresh tokens. Refresh tokens are `familyId.secret` and rotate on every use with one
  * conditional store update (RFC 9700 §4.14.2). Successors are derived, not stored, so that tabs
@@ -54,19 +47,16 @@ export class Tokens {
   readonly #users: UserStore;
   readonly #keyring: Keyring;
   readonly #revocations: Revocations;
-  readonly #revoker: Revoker;
-  readonly #audit: Auditor;
+  readonly #outbox: Outbox;
   readonly #clock: Clock;
   readonly #policy: TokenPolicy;
-  readonly #target: RevokeTarget<TokenFamily>;
 
   constructor(deps: {
     families: FamilyStore;
     users: UserStore;
     keyring: Keyring;
     revocations: Revocations;
-    revoker: Revoker;
-    audit: Auditor;
+    outbox: Outbox;
     clock: Clock;
     policy: TokenPolicy;
   }) {
@@ -74,18 +64,15 @@ export class Tokens {
     this.#users = deps.users;
     this.#keyring = deps.keyring;
     this.#revocations = deps.revocations;
-    this.#revoker = deps.revoker;
-    this.#audit = deps.audit;
+    this.#outbox = deps.outbox;
     this.#clock = deps.clock;
     this.#policy = deps.policy;
-    this.#target = {
-      revoke: (id, reason, now) => this.#families.revokeFamily(id, reason, now),
-      get: (id) => this.#families.getFamily(id),
-      auditEvent: 'family_revoked',
-    };
   }
 
-  /** Starts a new token family for a user who just proved their password. */
+  /**
+   * Starts a new token family for a user who just proved their password, and ends the owner's oldest
+   * families beyond the cap, in one change.
+   */
   async issue(user: User, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
     const now = this.#clock.now();
     const id = randomToken(FAMILY_ID_BYTES);
@@ -105,8 +92,9 @@ export class Tokens {
       revokedAt: null,
       revokeReason: null,
     };
-    const evicted = await this.#families.createFamily(family, this.#policy.cap, now);
-    for (const old of evicted) await this.#revoker.revoke(this.#target, old, 'evicted', client);
+    await this.#outbox.commit(async (change) => {
+      for (const old of await change.families.createFamily(family, this.#policy.cap, now)) await change.endFamily(old, 'evicted', client);
+    });
     return this.#pair(user, family, secret, now);
   }
 
@@ -137,8 +125,11 @@ export class Tokens {
       return this.#pair(user, family, this.#secret(id, family.generation), now);
     }
     if (generation < family.generation) {
-      await this.#revoker.revoke(this.#target, id, 'refresh_token_reused', client);
-      await this.#audit.record('refresh_reuse_detected', family.userId, client, `generation ${generation} of ${family.generation}`);
+      const { userId, generation: current } = family;
+      await this.#outbox.commit(async (change) => {
+        await change.endFamily(id, 'refresh_token_reused', client);
+        change.audit('refresh_reuse_detected', userId, client, `generation ${generation} of ${current}`);
+      });
       throw new AuthError('refresh_token_reused', { detail: 'a spent refresh token was presented; its family is revoked' });
     }
     throw new AuthError('invalid_token');
@@ -151,12 +142,13 @@ export class Tokens {
     if (now >= family.expiresAt || now >= familyIdleEnd(family)) throw new AuthError('token_expired');
     const user = await this.#users.findUserById(family.userId);
     if (!user || user.disabled) throw new AuthError('token_revoked', { detail: 'the account is disabled' });
+    if (endedByUser(user, family.createdAt)) throw new AuthError('token_revoked');
     return user;
   }
 
   /** Ends a family everywhere, its access tokens included; true when it was live. */
   revokeFamily(id: string, reason: string, client: ClientInfo | null): Promise<boolean> {
-    return this.#revoker.revoke(this.#target, id, reason, client);
+    return this.#outbox.commit((change) => change.endFamily(id, reason, client));
   }
 
   /**

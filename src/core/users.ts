@@ -11,19 +11,20 @@ import {
 import { uuidv7 } from './crypto.js';
 import { AuthError, type FieldError, isAuthError } from './errors.js';
 import { LruCache } from './lru.js';
-import { type ClientInfo, type Role, type User, roleRank } from './model.js';
-import type { EventBus, PasswordHasher, UserPatch, UserStore } from './ports.js';
+import type { ClientInfo, Role, User } from './model.js';
+import type { Outbox } from './outbox.js';
+import type { PasswordHasher, UserStore } from './ports.js';
 import type { Throttle } from './throttle.js';
 
 /**
- * Accounts: registration, the password check behind both login endpoints, password changes and the
- * administrator's changes. Every rule of API.md "Registration" and the equal-work login live here.
+ * Accounts: registration, and the password checks behind both login endpoints and a password change.
+ * Every rule of API.md "Registration" and the equal-work login live here.
  */
 export class Users {
   readonly #store: UserStore;
   readonly #hasher: PasswordHasher;
   readonly #throttle: Throttle;
-  readonly #bus: EventBus;
+  readonly #outbox: Outbox;
   readonly #audit: Auditor;
   readonly #clock: Clock;
   readonly #policy: PasswordPolicy;
@@ -36,7 +37,7 @@ export class Users {
     store: UserStore;
     hasher: PasswordHasher;
     throttle: Throttle;
-    bus: EventBus;
+    outbox: Outbox;
     audit: Auditor;
     clock: Clock;
     policy: PasswordPolicy;
@@ -44,16 +45,12 @@ export class Users {
     this.#store = deps.store;
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
-    this.#bus = deps.bus;
+    this.#outbox = deps.outbox;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
     this.#policy = deps.policy;
     this.#dummyHash = deps.hasher.hash('tessera dummy password for unknown users');
     this.#dummyHash.catch(() => undefined);
-  }
-
-  get store(): UserStore {
-    return this.#store;
   }
 
   /** Validates and creates a user. `client` null means an operator (the CLI): no address limit. */
@@ -80,9 +77,12 @@ export class Users {
       passwordHash: await this.#hasher.hash(password),
       createdAt: now,
       tokensNotBefore: 0,
+      credentialsNotBefore: 0,
     };
-    await this.#store.createUser(user);
-    await this.#audit.record('register', user.id, client, role === 'user' ? null : `role ${role}`);
+    await this.#outbox.commit(async (change) => {
+      await change.users.createUser(user);
+      change.audit('register', user.id, client, role === 'user' ? null : `role ${role}`);
+    });
     return user;
   }
 
@@ -101,19 +101,22 @@ export class Users {
     return user;
   }
 
-  /** Checks the current password (throttled and counted like a login) and stores the new one. */
-  async changePassword(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+  /**
+   * A password change's checks: the current password (throttled and counted like a login), then the
+   * new one against the policy. Returns the user and the new password's hash, to be stored by the
+   * caller together with the revocations the change makes.
+   */
+  async checkPasswordChange(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<{ user: User; passwordHash: string }> {
     const checked = await this.#checkPassword(user.usernameKey, currentPassword.normalize('NFKC'), client, 'password_change');
     const password = newPassword.normalize('NFKC');
     const error = checkPassword(password, checked.username, this.#policy, 'newPassword');
     if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });
-    await this.#store.updateUser(checked.id, { passwordHash: await this.#hasher.hash(password) });
-    await this.#audit.record('password_changed', checked.id, client);
+    return { user: checked, passwordHash: await this.#hasher.hash(password) };
   }
 
   async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string): Promise<User> {
     this.#shedIfSaturated();
-    await this.#throttle
+    const release = await this.#throttle
       .checkLogin(key, client.ip)
       .catch((error: unknown) => this.#auditThrottled(error, 'login_throttled', `login:${key}`, client, `${purpose}: account ${key.slice(0, 64)}`));
     try {
@@ -128,7 +131,7 @@ export class Users {
       return user;
     } finally {
       // Only once the failure is counted may the next attempt on this account be checked.
-      this.#throttle.endLogin(key);
+      release();
     }
   }
 
@@ -154,46 +157,10 @@ export class Users {
   }
 
   /**
-   * An administrator's change of role or disabled flag. A lower role or a disable sets the user's
-   * not-before, so every earlier access token dies at once on every verifier; any change is published,
-   * so that every instance's cached user is refreshed.
-   */
-  async update(id: string, change: { role?: Role; disabled?: boolean }, actor: ClientInfo | null): Promise<User> {
-    const before = await this.#store.findUserById(id);
-    if (!before) throw new AuthError('not_found', { detail: 'no user has that id' });
-    const demoted = change.role !== undefined && roleRank(change.role) < roleRank(before.role);
-    const disabling = change.disabled === true && !before.disabled;
-    const now = this.#clock.now();
-    const patch: UserPatch = { ...change };
-    const notBefore = demoted || disabling ? this.#notBefore(now, before) : null;
-    if (notBefore !== null) patch.tokensNotBefore = notBefore;
-    const after = await this.#store.updateUser(id, patch);
-    if (!after) throw new AuthError('not_found', { detail: 'no user has that id' });
-    await this.#bus.publish({ type: 'user', userId: id, at: now, notBefore });
-    if (change.role !== undefined && change.role !== before.role) {
-      await this.#audit.record('role_changed', id, actor, `${before.role} -> ${change.role}`);
-    }
-    if (change.disabled !== undefined && change.disabled !== before.disabled) {
-      await this.#audit.record(change.disabled ? 'user_disabled' : 'user_enabled', id, actor);
-    }
-    return after;
-  }
-
-  /** Kills every access token of the user issued until now (an admin's revoke-all). */
-  async revokeAllTokens(id: string): Promise<void> {
-    const before = await this.#store.findUserById(id);
-    if (!before) throw new AuthError('not_found', { detail: 'no user has that id' });
-    const now = this.#clock.now();
-    const notBefore = this.#notBefore(now, before);
-    await this.#store.updateUser(id, { tokensNotBefore: notBefore });
-    await this.#bus.publish({ type: 'user', userId: id, at: now, notBefore });
-  }
-
-  /**
    * A not-before later than every `iat` issued so far: the next whole second, or past the previous
    * not-before, since tokens minted after it carry it as their `iat` (core/tokens.ts).
    */
-  #notBefore(now: number, user: User): number {
+  static notBefore(now: number, user: User): number {
     return Math.max(toSeconds(now) + 1, user.tokensNotBefore + 1);
   }
 

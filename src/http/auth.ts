@@ -2,7 +2,7 @@ import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AccessClaims } from '../core/accessToken.js';
 import { AuthError } from '../core/errors.js';
 import type { Role } from '../core/model.js';
-import { type ValidSession, csrfMatches } from '../core/sessions.js';
+import type { ValidSession } from '../core/sessions.js';
 import type { Tessera } from '../core/tessera.js';
 import { sessionIdleEnd } from '../core/model.js';
 import { COOKIES, cookieOf } from './cookies.js';
@@ -71,11 +71,11 @@ const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
  */
 export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
-  if (header !== undefined) return tokenPrincipal(await tessera.verifier.verify(bearerToken(header)), false);
+  if (header !== undefined) return tokenPrincipal(await tessera.verifyAccessToken(bearerToken(header)), false);
   const session = cookieOf(request, COOKIES.session);
-  if (session) return sessionPrincipal(await tessera.sessions.validate(session));
+  if (session) return sessionPrincipal(await tessera.validateSession(session));
   const access = cookieOf(request, COOKIES.access);
-  if (access) return tokenPrincipal(await tessera.verifier.verify(bearerToken(`Bearer ${access}`)), true);
+  if (access) return tokenPrincipal(await tessera.verifyAccessToken(bearerToken(`Bearer ${access}`)), true);
   throw new AuthError('unauthenticated');
 }
 
@@ -87,17 +87,17 @@ export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest
 export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): Principal | null {
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const claims = tessera.verifier.verifyNow(bearerToken(header));
+    const claims = tessera.verifyAccessTokenNow(bearerToken(header));
     return claims && tokenPrincipal(claims, false);
   }
   const session = cookieOf(request, COOKIES.session);
   if (session) {
-    const valid = tessera.sessions.validateCached(session);
+    const valid = tessera.validateSessionNow(session);
     return valid && sessionPrincipal(valid);
   }
   const access = cookieOf(request, COOKIES.access);
   if (access) {
-    const claims = tessera.verifier.verifyNow(bearerToken(`Bearer ${access}`));
+    const claims = tessera.verifyAccessTokenNow(bearerToken(`Bearer ${access}`));
     return claims && tokenPrincipal(claims, true);
   }
   throw new AuthError('unauthenticated');
@@ -107,7 +107,7 @@ export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): 
 export function assertCsrf(tessera: Tessera, request: FastifyRequest, principal: Pick<Principal, 'method' | 'sid' | 'viaCookie'>): void {
   if (!principal.viaCookie || !isUnsafe(request.method)) return;
   const presented = request.headers['x-csrf-token'];
-  if (!csrfMatches(tessera.keyring, csrfBinding(principal), typeof presented === 'string' ? presented : undefined)) {
+  if (!tessera.csrfMatches(csrfBinding(principal), typeof presented === 'string' ? presented : undefined)) {
     throw new AuthError('csrf_failed', { detail: 'X-CSRF-Token is missing or does not match the credential' });
   }
 }

@@ -94,7 +94,7 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     help: 'Validated cookie sessions held in this instance’s cache',
     registers: [registry],
     collect() {
-      this.set(tessera.sessions.cachedCount);
+      this.set(tessera.cachedSessionCount);
     },
   });
   new Gauge({
@@ -102,7 +102,7 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     help: 'Cookie sessions alive in the store, on every instance (a store failure makes /metrics a 503)',
     registers: [registry],
     async collect() {
-      this.set(await tessera.stores.sessions.countLiveSessions(tessera.clock.now()));
+      this.set(await tessera.liveSessionCount());
     },
   });
   new Gauge({
@@ -110,13 +110,13 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     help: 'Seconds since the revocation feed last proved alive',
     registers: [registry],
     collect() {
-      this.set(Math.max(0, tessera.revocations.staleness() / 1000));
+      this.set(Math.max(0, tessera.feedStaleness() / 1000));
     },
   });
   const latency = new LatencyHistogram();
   // The registry formats it like its own histograms; its type only lists prom-client's classes.
   registry.registerMetric(latency as unknown as Metric);
-  tessera.audit.observe((event) => {
+  tessera.onSecurityEvent((event) => {
     if (event in LOGIN_OUTCOMES) logins.inc({ outcome: LOGIN_OUTCOMES[event as keyof typeof LOGIN_OUTCOMES] });
     if (event in REVOCATION_KINDS) revocations.inc({ kind: REVOCATION_KINDS[event as keyof typeof REVOCATION_KINDS] });
   });

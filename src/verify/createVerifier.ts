@@ -2,10 +2,11 @@ import type { AccessClaims } from '../core/accessToken.js';
 import type { Clock } from '../core/clock.js';
 import { SECOND, systemClock } from '../core/clock.js';
 import type { EventBus, Subscription } from '../core/ports.js';
+import { lifetimes, replayStart } from '../core/lifetimes.js';
 import { Revocations } from '../core/revocations.js';
 import { HttpFeed } from './httpFeed.js';
 import { JwksKeySource, StaticKeySource } from './jwks.js';
-import { type KeySource, TokenVerifier } from './tokenVerifier.js';
+import { type KeySource, TokenVerifier } from '../core/tokenVerifier.js';
 
 export type RevocationSource =
   /** Follow the Redis stream the Tessera servers write (TESSERA_REDIS_URL, TESSERA_REDIS_PREFIX). */
@@ -59,8 +60,9 @@ async function feedOf(source: RevocationSource, clock: Clock, retainMs: number):
  */
 export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
   const clock = options.clock ?? systemClock;
-  const leeway = Math.min(options.leewaySeconds ?? 5, 30);
-  const retainMs = ((options.maxTokenLifetimeSeconds ?? 900) + leeway) * SECOND;
+  const life = lifetimes((options.maxTokenLifetimeSeconds ?? 900) * SECOND, options.leewaySeconds);
+  const leeway = life.leewaySeconds;
+  const retainMs = life.revocationRetainMs;
   let keys: KeySource;
   if (options.jwksUrl) {
     const jwks = new JwksKeySource(options.jwksUrl, clock);
@@ -78,7 +80,7 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
     setTimeout(resolve, 5 * SECOND).unref();
     subscription = feed.subscribe(
       { onEvent: (message) => revocations.onEvent(message), onHeartbeat: (at) => (revocations.onHeartbeat(at), resolve()) },
-      { sinceTime: clock.now() - retainMs },
+      { sinceTime: replayStart(clock.now(), life) },
     );
   });
   const verifier = new TokenVerifier({ issuer: options.issuer, audience: options.audience, leeway, keys, revocations, clock, cache: options.cache ?? true });

@@ -1,11 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import { SECOND } from '../core/clock.js';
-import type { FeedMessage } from '../core/model.js';
+import type { RevocationEvent } from '../core/model.js';
 import type { EventBus, FeedListener, FeedStart, Subscription } from '../core/ports.js';
 
-/** What GET /v1/revocations answers: the events after `since`, and the cursor to ask from next. */
+/** What GET /v1/revocations answers: the events after `since` (each with its log id as a cursor), and the cursor to ask from next. */
 export interface FeedPage {
-  events: FeedMessage[];
+  events: Array<{ cursor: string; event: RevocationEvent }>;
   cursor: string | null;
 }
 
@@ -26,9 +26,9 @@ export class HttpFeed implements Pick<EventBus, 'subscribe'> {
     this.#clock = clock;
   }
 
-  subscribe(listener: FeedListener, start: FeedStart): Subscription {
+  subscribe(listener: FeedListener, _start: FeedStart): Subscription {
     const controller = new AbortController();
-    void this.#follow(listener, 'cursor' in start ? start.cursor : null, controller.signal);
+    void this.#follow(listener, null, controller.signal);
     return { close: async () => controller.abort() };
   }
 
@@ -38,7 +38,7 @@ export class HttpFeed implements Pick<EventBus, 'subscribe'> {
     while (!signal.aborted) {
       try {
         const page = await this.#poll(cursor, signal);
-        for (const message of page.events) listener.onEvent(message);
+        for (const { cursor: id, event } of page.events) listener.onEvent({ id: Number(id), event });
         cursor = page.cursor ?? cursor;
         listener.onHeartbeat(this.#clock.now());
         backoff = 250;

@@ -21,8 +21,8 @@ async function whoCanLogIn(accounts: Array<[string, string]>): Promise<string[]>
   try {
     const passed: string[] = [];
     for (const [username, password] of accounts) {
-      const user = await tessera.users.authenticate(username, password, { ip: '127.0.0.1', userAgent: 'test' }).catch(() => null);
-      if (user) passed.push(`${user.username}:${user.role}`);
+      const login = await tessera.logInWithSession(username, password, false, undefined, { ip: '127.0.0.1', userAgent: 'test' }).catch(() => null);
+      if (login) passed.push(`${login.user.username}:${login.user.role}`);
     }
     return passed;
   } finally {

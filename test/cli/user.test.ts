@@ -18,7 +18,7 @@ afterAll(() => ws.remove());
 async function canLogIn(username: string, password: string): Promise<boolean> {
   const tessera = await openTessera(parseConfig(ws.env));
   try {
-    await tessera.users.authenticate(username, password, { ip: '127.0.0.1', userAgent: 'test' });
+    await tessera.logInWithSession(username, password, false, undefined, { ip: '127.0.0.1', userAgent: 'test' });
     return true;
   } catch {
     return false;

@@ -32,24 +32,26 @@ export function credentialCases<T extends Session | TokenFamily>(port: () => Cre
     expect(await port().get('unknown-id-0000000000')).toBeNull();
   });
 
-  it('evicts the oldest live records beyond the cap, tombstoned as evicted', async () => {
+  it('reports the oldest live records beyond the cap, leaving their revocation to the caller', async () => {
     const [a, b, c] = [mk(0), mk(1), mk(2)];
     expect(await port().create(a, 2, at(0))).toEqual([]);
     expect(await port().create(b, 2, at(1))).toEqual([]);
     expect(await port().create(c, 2, at(2))).toEqual([a.id]);
-    expect(await port().get(a.id)).toEqual({ ...a, revokedAt: at(2), revokeReason: 'evicted' });
+    expect(await port().get(a.id)).toEqual(a);
+    await port().revoke(a.id, 'evicted', at(2));
     expect(ids(await port().list(userId, at(2)))).toEqual([b.id, c.id]);
   });
 
-  it('evicts several at once when the cap shrinks, oldest first, never the new record', async () => {
+  it('reports several at once when the cap shrinks, oldest first, never the new record', async () => {
     const records = [mk(0), mk(1), mk(2), mk(3)];
     for (const r of records) await port().create(r, 10, r.createdAt);
     const newest = mk(4);
-    expect((await port().create(newest, 2, at(4))).sort()).toEqual(ids(records.slice(0, 3)).sort());
+    const over = await port().create(newest, 2, at(4));
+    expect([...over].sort()).toEqual(ids(records.slice(0, 3)).sort());
+    for (const id of over) await port().revoke(id, 'evicted', at(4));
     expect(ids(await port().list(userId, at(4)))).toEqual([records[3]?.id, newest.id]);
     const alone = mk(5);
     expect((await port().create(alone, 1, at(5))).sort()).toEqual([records[3]?.id, newest.id].sort());
-    expect(ids(await port().list(userId, at(5)))).toEqual([alone.id]);
   });
 
   it('counts only live records of the same user towards the cap', async () => {
@@ -65,15 +67,15 @@ export function credentialCases<T extends Session | TokenFamily>(port: () => Cre
     expect(ids(await port().list(other.userId, at(3)))).toEqual([other.id]);
   });
 
-  it('never leaves more than the cap live under concurrent creates', async () => {
+  it('agrees under concurrent creates: revoking what they report leaves exactly the cap live', async () => {
     const records = Array.from({ length: 12 }, (_, i) => mk(i));
     const results = await Promise.all(records.map((r) => port().create(r, 3, at(20))));
-    const evicted = results.flat();
+    results.forEach((result, i) => expect(result).not.toContain(records[i]?.id));
+    const over = new Set(results.flat());
+    for (const id of over) await port().revoke(id, 'evicted', at(20));
     const live = await port().list(userId, at(20));
     expect(live).toHaveLength(3);
-    expect(new Set(evicted).size).toBe(evicted.length);
-    expect([...evicted, ...ids(live)].sort()).toEqual(ids(records).sort());
-    results.forEach((result, i) => expect(result).not.toContain(records[i]?.id));
+    expect([...over, ...ids(live)].sort()).toEqual(ids(records).sort());
   });
 
   it('revokes once: the first call returns the record as it was, later calls null', async () => {

@@ -19,6 +19,7 @@ export function makeUser(overrides: Partial<User> = {}): User {
     passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
     createdAt: T0,
     tokensNotBefore: 0,
+    credentialsNotBefore: 0,
     ...overrides,
   };
 }

@@ -1,10 +1,10 @@
 import { ManualClock } from '../../src/core/clock.js';
-import { MemoryAuditLog, MemoryEventBus, MemoryFamilyStore, MemoryKeyStore, MemoryLimiter, MemorySessionStore, MemoryUserStore } from '../../src/adapters/memory/index.js';
+import { MemoryAuditLog, MemoryFamilyStore, MemoryKeyStore, MemoryLimiter, MemorySessionStore, MemoryUserStore, createMemoryStores, memoryDatabase } from '../../src/adapters/memory/index.js';
 import { auditLogContract } from './auditLog.contract.js';
-import { eventBusContract } from './eventBus.contract.js';
 import { familyStoreContract } from './familyStore.contract.js';
 import { keyStoreContract } from './keyStore.contract.js';
 import { limiterContract } from './limiter.contract.js';
+import { revocationLogContract } from './revocationLog.contract.js';
 import { sessionStoreContract } from './sessionStore.contract.js';
 import { userStoreContract } from './userStore.contract.js';
 
@@ -17,19 +17,8 @@ keyStoreContract('memory', async () => ({ store: new MemoryKeyStore(), close: do
 limiterContract('memory', async () => ({ limiter: new MemoryLimiter(), close: done }));
 auditLogContract('memory', async () => ({ log: new MemoryAuditLog(), close: done }));
 
-eventBusContract('memory', async () => {
-  const bus = new MemoryEventBus(new ManualClock());
-  const peers: MemoryEventBus[] = [];
-  return {
-    bus,
-    peer: async () => {
-      const peer = bus.peer();
-      peers.push(peer);
-      return peer;
-    },
-    close: async () => {
-      for (const peer of peers) await peer.close();
-      await bus.close();
-    },
-  };
-});
+revocationLogContract('memory', async () => {
+  const clock = new ManualClock();
+  const db = memoryDatabase();
+  return { stores: createMemoryStores({ clock, db }), peer: async () => createMemoryStores({ clock, db }), close: done };
+}, { concurrentHandles: true });

@@ -3,7 +3,6 @@ import { openRedisStores, type RedisStores } from '../../src/adapters/redis/inde
 import { type Clock, ManualClock } from '../../src/core/clock.js';
 import { deletePrefix, rawClient, testPrefix } from '../redis/helpers.js';
 import { REDIS_URL, serviceAvailable } from '../support/services.js';
-import { eventBusContract } from './eventBus.contract.js';
 import { limiterContract } from './limiter.contract.js';
 import { sessionStoreContract } from './sessionStore.contract.js';
 
@@ -14,21 +13,16 @@ const admin = available ? rawClient(REDIS_URL) : null;
 afterAll(() => admin?.quit());
 
 /**
- * Stores under a prefix of their own, plus peers on the same prefix as other instances would open;
- * `close` closes them all and deletes every key under the prefix (SCAN + DEL).
+ * Stores under a prefix of their own; `close` closes them and deletes every key under the prefix
+ * (SCAN + DEL).
  */
-async function openIsolated(clock: Clock = new ManualClock()): Promise<{ stores: RedisStores; peer(): Promise<RedisStores>; close(): Promise<void> }> {
+async function openIsolated(clock: Clock = new ManualClock()): Promise<{ stores: RedisStores; close(): Promise<void> }> {
   const prefix = testPrefix();
-  const opened = [await openRedisStores(REDIS_URL, { clock, prefix })];
+  const stores = await openRedisStores(REDIS_URL, { clock, prefix });
   return {
-    stores: opened[0] as RedisStores,
-    peer: async () => {
-      const peer = await openRedisStores(REDIS_URL, { clock, prefix });
-      opened.push(peer);
-      return peer;
-    },
+    stores,
     close: async () => {
-      for (const stores of opened) await stores.close();
+      await stores.close();
       if (admin) await deletePrefix(admin, prefix);
     },
   };
@@ -43,10 +37,5 @@ describe.skipIf(!available)('redis', () => {
   limiterContract('redis', async () => {
     const { stores, close } = await openIsolated();
     return { limiter: stores.limiter, close };
-  });
-
-  eventBusContract('redis', async () => {
-    const { stores, peer, close } = await openIsolated();
-    return { bus: stores.bus, peer: async () => (await peer()).bus, close };
   });
 });

@@ -5,7 +5,7 @@ import { T0, makeSession } from './fixtures.js';
 
 /**
  * A second process on the same SQLite file, as the CLI is while the server runs. It prints `ready`,
- * waits for a line on stdin, writes for DURATION_MS, publishes an event for user TAG, and prints its round count.
+ * waits for a line on stdin, writes for DURATION_MS, logs an event for user TAG, and prints its round count.
  * Usage: vite-node sqliteWriter.ts FILE DURATION_MS USER_ID TAG
  */
 const [file = '', duration = '0', userId = '', tag = 'child'] = process.argv.slice(2);
@@ -18,7 +18,7 @@ for (const end = Date.now() + Number(duration); Date.now() < end; rounds++) {
   await stores.sessions.createSession(makeSession({ userId, createdAt: T0 + rounds }), 5, T0 + rounds);
   await stores.limiter.hit('shared', 60_000, T0);
 }
-await stores.bus.publish({ type: 'user', userId: tag, at: Date.now(), notBefore: null });
+await stores.transact(async (tx) => tx.publish({ type: 'user', userId: tag, at: Date.now(), notBefore: null }, true));
 await stores.close();
 process.stdout.write(`rounds ${rounds}\n`);
 process.stdin.destroy();

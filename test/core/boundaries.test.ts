@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** STYLE.md habit 1: the core imports no driver, no framework, and never reads process.env. */
@@ -15,12 +15,23 @@ describe('the core boundary', () => {
     expect(sources.length).toBeGreaterThan(10);
   });
 
-  it.each(sources)('$file imports no driver or framework and reads no environment', ({ text }) => {
-    const imports = [...text.matchAll(/from '([^']+)'/g)].map((match) => match[1]!);
+  it.each(sources)('$file imports nothing outside the core but node: and jose, and reads no environment', ({ file, text }) => {
+    const imports = [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((match) => match[1]!);
     for (const specifier of imports) {
       expect(FORBIDDEN.some((name) => specifier === name || specifier.startsWith(name.endsWith('/') ? name : `${name}/`))).toBe(false);
-      expect(specifier.startsWith('.') || specifier.startsWith('node:') || specifier === 'jose').toBe(true);
+      if (specifier.startsWith('.')) {
+        // A relative import must stay inside src/core: the core never imports upward (http/, verify/, adapters/).
+        const target = resolve(dirname(join(CORE, file)), specifier);
+        expect(target.startsWith(CORE), `${file} imports ${specifier}`).toBe(true);
+      } else {
+        expect(specifier.startsWith('node:') || specifier === 'jose', `${file} imports ${specifier}`).toBe(true);
+      }
     }
     expect(text).not.toMatch(/process\.env/);
+  });
+
+  it('catches an upward import', () => {
+    const target = resolve(CORE, '../verify/tokenVerifier.js');
+    expect(target.startsWith(CORE)).toBe(false);
   });
 });

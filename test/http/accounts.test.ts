@@ -6,14 +6,14 @@ beforeEach(async () => {
   t = await testApp();
   await t.register('alice');
   await t.register('bob');
-  await t.tessera.users.register('root', PASSWORD, null, 'admin');
+  await t.tessera.register('root', PASSWORD, null, 'admin');
 });
 afterEach(() => t.close());
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const as = (headers: Record<string, string>, method: 'GET' | 'DELETE' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
   t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
-const idOf = async (name: string) => (await t.tessera.users.findByName(name))!.id;
+const idOf = async (name: string) => (await t.tessera.findUserByName(name))!.id;
 
 describe('self-service: GET /v1/me/sessions', () => {
   it('lists live cookie sessions and token families together, the current one marked', async () => {
@@ -179,7 +179,7 @@ describe('administration', () => {
   });
 
   it('the seed’s attack: a demoted admin replays a copied token and gets token_revoked; the session turns user; refresh mints only the new role', async () => {
-    await t.tessera.users.register('eve', PASSWORD, null, 'admin');
+    await t.tessera.register('eve', PASSWORD, null, 'admin');
     const root = await t.tokens('root');
     const copied = await t.tokens('eve');
     const session = await t.login('eve');

@@ -136,7 +136,7 @@ describe('a store failure', () => {
     t = await testApp();
     await t.register('alice');
     const { cookie } = await t.login('alice');
-    await t.tessera.stores.close(); // the database goes away under the running app
+    await t.stores.close(); // the database goes away under the running app
     const attempts = [
       await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'bob', password: PASSWORD } }),
       await t.app.inject({ method: 'POST', url: '/v1/session', payload: { username: 'alice', password: PASSWORD } }),
@@ -155,6 +155,7 @@ describe('a store failure', () => {
     expect(attempts.slice(0, 3).map((r) => r.statusCode)).toEqual([503, 503, 503]);
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json().stores).toBe('unreachable');
+    expect(ready.json()).toMatchObject({ status: 'unavailable', stores: 'failing' });
+    expect(ready.json().failure).toMatch(/^the \w[\w ]+: /);
   });
 });

@@ -32,7 +32,7 @@ describe('GET /metrics', () => {
 
   it('answers 503, not a wrong count, when the session store is down', async () => {
     t = await testApp();
-    await t.tessera.stores.close();
+    await t.stores.close();
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(503);
     expect(res.json().code).toBe('unavailable');

@@ -20,7 +20,7 @@ describe('POST /v1/users', () => {
     const body = res.json();
     expect(body).toEqual({ id: expect.any(String), username: 'alice', role: 'user', createdAt: '2026-11-27T12:00:00.000Z' });
     expect(res.body).not.toContain(PASSWORD);
-    const stored = await t.tessera.users.findByName('alice');
+    const stored = await t.tessera.findUserByName('alice');
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 

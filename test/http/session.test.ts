@@ -27,7 +27,7 @@ describe('POST /v1/session', () => {
   it('stores only a digest of the secret', async () => {
     const { cookie } = await t.login('alice');
     const [id, secret] = cookie.split('.');
-    const stored = await t.tessera.stores.sessions.getSession(id!);
+    const stored = await t.stores.sessions.getSession(id!);
     expect(stored?.secretHash.toString('base64url')).not.toBe(secret);
     expect(JSON.stringify(stored)).not.toContain(secret);
   });
@@ -61,8 +61,8 @@ describe('POST /v1/session', () => {
 
   it('answers the same 401 for an unknown user, a wrong password and a disabled account', async () => {
     await t.register('bob');
-    const bob = await t.tessera.users.findByName('bob');
-    await t.tessera.users.update(bob!.id, { disabled: true }, null);
+    const bob = await t.tessera.findUserByName('bob');
+    await t.tessera.updateUser(bob!.id, { disabled: true }, null);
     const answers = await Promise.all(
       [
         { username: 'nobody', password: PASSWORD },
@@ -113,13 +113,13 @@ describe('GET /v1/session and lifetimes', () => {
   it('records use lazily: at most min(60 s, idle/4) late', async () => {
     const { cookie } = await t.login('alice');
     const id = cookie.split('.')[0]!;
-    const created = (await t.tessera.stores.sessions.getSession(id))!.lastSeenAt;
+    const created = (await t.stores.sessions.getSession(id))!.lastSeenAt;
     t.advance(30_000);
     await me(cookie);
-    expect((await t.tessera.stores.sessions.getSession(id))!.lastSeenAt).toBe(created);
+    expect((await t.stores.sessions.getSession(id))!.lastSeenAt).toBe(created);
     t.advance(30_000);
     await me(cookie);
-    expect((await t.tessera.stores.sessions.getSession(id))!.lastSeenAt).toBe(t.clock.now());
+    expect((await t.stores.sessions.getSession(id))!.lastSeenAt).toBe(t.clock.now());
   });
 
   it('ends at the absolute lifetime of 12 h however busy it is', async () => {

@@ -24,7 +24,7 @@ describe('POST /v1/tokens', () => {
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 900, refresh_expires_in: 30 * 24 * 3600 });
     const [header, payload] = body.access_token.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: expect.any(String) });
-    const alice = await t.tessera.users.findByName('alice');
+    const alice = await t.tessera.findUserByName('alice');
     expect(payload).toEqual({
       iss: 'http://localhost:8080',
       aud: 'tessera',
@@ -192,7 +192,7 @@ describe('access token verification', () => {
   });
 
   it('refuses HS256 signed with the public key, in every form', async () => {
-    const jwk = t.tessera.keyring.jwks().keys[0]!;
+    const jwk = t.tessera.jwks().keys[0]!;
     const publicKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     const forms = [
       publicKey.export({ type: 'spki', format: 'pem' }),
@@ -212,7 +212,7 @@ describe('access token verification', () => {
     const claims = { iss: 'http://localhost:8080', aud: 'tessera', sub: 'x', name: 'x', role: 'admin', sid: 'x', jti: 'x' };
     for (const extra of [{ jwk }, { jku: 'http://127.0.0.1:1/jwks' }, { x5u: 'http://127.0.0.1:1/x5u' }, { x5c: ['AAAA'] }]) {
       const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: t.tessera.keyring.jwks().keys[0]!.kid, ...extra })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: t.tessera.jwks().keys[0]!.kid, ...extra })
         .setIssuedAt(t.clock.now() / 1000)
         .setExpirationTime(t.clock.now() / 1000 + 60)
         .sign(privateKey);

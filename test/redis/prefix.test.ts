@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { T0, makeSession, waitFor } from '../contracts/fixtures.js';
 import { serviceAvailable } from '../support/services.js';
 import { ScratchRedis, keysUnder, rawClient } from './helpers.js';
-import { Recorder, credential } from './recorder.js';
+import { Recorder, credential, logged } from './recorder.js';
 
 /** On a redis-server of its own, so that "every key" can be listed without other tests' keys in the way. */
 const available = await serviceAvailable('redis');
@@ -22,6 +22,7 @@ describe.skipIf(!available)('Redis key prefixes', () => {
     const clock = new ManualClock(T0);
     a = await openRedisStores(redis.url, { clock, prefix: 'tessera:' });
     b = await openRedisStores(redis.url, { clock, prefix: 'other:' });
+    await b.bus.markIntact();
   });
   afterAll(async () => {
     await a.close();
@@ -42,7 +43,7 @@ describe.skipIf(!available)('Redis key prefixes', () => {
     const heard = new Recorder();
     const subscription = b.bus.subscribe(heard, { sinceTime: 0 });
     await waitFor(() => heard.beats.length > 0, 3000, 'the first heartbeat');
-    await a.bus.publish(credential(T0));
+    await a.bus.publish(logged(credential(T0)));
     await waitFor(() => heard.beats.length > 2, 4000, 'two more heartbeats');
     await subscription.close();
     expect(heard.messages).toEqual([]);

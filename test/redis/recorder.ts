@@ -20,4 +20,7 @@ export class Recorder implements FeedListener {
 }
 
 let serial = 0;
-export const credential = (at: number, sid = `sid-${++serial}`): RevocationEvent => ({ type: 'credential', sid, userId: 'u', at });
+export const credential = (at: number, sid = `sid-${++serial}`): RevocationEvent => ({ type: 'credential', kind: 'family', sid, userId: 'u', reason: 'revoked', at });
+
+/** A logged event: the feed carries log ids, which tests make up in order. */
+export const logged = (event: RevocationEvent): FeedMessage => ({ id: ++serial, event });

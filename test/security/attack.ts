@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { PasswordHasher, Stores } from '../../src/core/ports.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { buildHttp, openTessera } from '../../src/runtime.js';
-import { type TestApp, withManualHeartbeats } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 
 /**
  * Shared tools of the attack suite (test/security). Every attack goes through the real HTTP app and
@@ -53,6 +53,7 @@ export const fileStores =
 export interface CustomApp {
   app: TestApp['app'];
   tessera: Tessera;
+  stores: Stores;
   clock: ManualClock;
   advance(ms: number): void;
   close(): Promise<void>;
@@ -71,16 +72,17 @@ export async function customApp(options: {
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...options.env });
   const opened = await (options.stores ?? ((c: ManualClock) => openSqliteStores(':memory:', { clock: c })))(clock);
-  const tessera = await openTessera(config, { clock, stores: withManualHeartbeats(opened), ...(options.hasher ? { hasher: options.hasher } : {}) });
+  const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' }, ...(options.hasher ? { hasher: options.hasher } : {}) });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config, options.logger ?? false);
   return {
     app,
     tessera,
+    stores: opened,
     clock,
     advance(ms) {
       clock.advance(ms);
-      tessera.revocations.onHeartbeat(clock.now());
+      tessera.feedHeartbeat(clock.now());
     },
     async close() {
       await app.close();
@@ -112,8 +114,24 @@ export function recordingStores(stores: Stores, log: string[]): Stores {
     keys: recording(stores.keys, 'keys', log),
     limiter: recording(stores.limiter, 'limiter', log),
     audit: recording(stores.audit, 'audit', log),
-    bus: recording(stores.bus, 'bus', log),
-    ping: () => stores.ping(),
+    log: recording(stores.log, 'log', log),
+    bus: stores.bus && recording(stores.bus, 'bus', log),
+    transact: (work) =>
+      stores.transact((tx) =>
+        work({
+          users: recording(tx.users, 'tx.users', log),
+          families: recording(tx.families, 'tx.families', log),
+          publish: (event, delivered) => {
+            log.push('tx.publish');
+            tx.publish(event, delivered);
+          },
+          audit: (entry) => {
+            log.push('tx.audit');
+            tx.audit(entry);
+          },
+        }),
+      ),
+    probe: () => stores.probe(),
     close: () => stores.close(),
   };
 }

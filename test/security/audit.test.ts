@@ -66,7 +66,7 @@ async function loginTokens(username: string): Promise<{ access: string; refresh:
 /** Runs every kind of security event through the HTTP app (and the operator's key rotation). */
 async function securityEventsFlow(): Promise<void> {
   expect((await post('/v1/users', { username: 'alice', password: PASSWORD })).statusCode).toBe(201);
-  await t.tessera.users.register('root', PASSWORD, null, 'admin');
+  await t.tessera.register('root', PASSWORD, null, 'admin');
   await loginSession('alice');
   for (let i = 0; i < 5; i++) expectProblem(await post('/v1/session', { username: 'alice', password: WRONG }), 401, 'invalid_credentials');
   expectProblem(await post('/v1/session', { username: 'alice', password: PASSWORD }), 429, 'rate_limited');
@@ -92,7 +92,7 @@ async function securityEventsFlow(): Promise<void> {
   expect((await t.app.inject({ method: 'DELETE', url: '/v1/session', headers: auth })).statusCode).toBe(204);
   // The administrator promotes, demotes, disables, enables and revokes everything.
   const root = await loginSession('root');
-  const alice = (await t.tessera.users.findByName('alice'))!;
+  const alice = (await t.tessera.findUserByName('alice'))!;
   const admin = { ...cookieHeader({ '__Host-tessera_session': root.cookie }), 'x-csrf-token': root.csrf, ...H };
   for (const change of [{ role: 'admin' }, { role: 'user' }, { disabled: true }, { disabled: false }]) {
     const res = await t.app.inject({ method: 'PATCH', url: `/v1/admin/users/${alice.id}`, payload: change, headers: admin });
@@ -115,8 +115,8 @@ describe('the audit trail', () => {
     t = await testApp({ TESSERA_TRUST_PROXY: '127.0.0.1' }, fileStores(db.path));
     const startedAt = t.clock.now();
     await securityEventsFlow();
-    const entries = await t.tessera.stores.audit.read(0, 1000);
-    const alice = (await t.tessera.users.findByName('alice'))!;
+    const entries = await t.stores.audit.read(0, 1000);
+    const alice = (await t.tessera.findUserByName('alice'))!;
     expect(new Set(entries.map((e) => e.event))).toEqual(new Set(AUDIT_EVENTS));
     const fromHttp = entries.filter((e) => e.ip !== null);
     // Only the operator's own actions (creating root) lack a client.
@@ -138,13 +138,13 @@ describe('the audit trail', () => {
     expect(find('family_revoked', 'password_changed')?.userId).toBe(alice.id);
     expect(find('logout')).toMatchObject({ userId: alice.id, reason: 'logout' });
     // The acting administrator is named in what an administrator does.
-    const rootId = (await t.tessera.users.findByName('root'))!.id;
+    const rootId = (await t.tessera.findUserByName('root'))!.id;
     expect(entries.filter((e) => e.event === 'role_changed').map((e) => e.reason)).toEqual([`user -> admin (by ${rootId})`, `admin -> user (by ${rootId})`]);
     expect(find('user_disabled')?.reason).toBe(`user_disabled (by ${rootId})`);
     expect(find('user_disabled')?.userId).toBe(alice.id);
     expect(find('user_revoked')?.userId).toBe(alice.id);
     expect(find('key_rotated')?.reason).toMatch(/^new kid [\w-]+$/);
-    expect(await verifyAuditChain(t.tessera.stores.audit)).toEqual({ ok: true, entries: entries.length });
+    expect(await verifyAuditChain(t.stores.audit)).toEqual({ ok: true, entries: entries.length });
   });
 
   it('never stores a password, session secret, CSRF token, refresh token or JWT: not in the audit rows, nor anywhere in the database files', async () => {
@@ -152,7 +152,7 @@ describe('the audit trail', () => {
     t = await testApp({ TESSERA_TRUST_PROXY: '127.0.0.1' }, fileStores(db.path));
     await securityEventsFlow();
     expect(secrets.size).toBeGreaterThan(20);
-    const audit = JSON.stringify(await t.tessera.stores.audit.read(0, 1000));
+    const audit = JSON.stringify(await t.stores.audit.read(0, 1000));
     const files = [db.path, `${db.path}-wal`].filter(existsSync).map((file) => readFileSync(file).toString('latin1'));
     expect(files.join('')).toContain('alice'); // the control: the grep does see what is stored
     for (const secret of secrets) {
@@ -165,10 +165,10 @@ describe('the audit trail', () => {
     db = tempDatabase();
     t = await testApp({ TESSERA_TRUST_PROXY: '127.0.0.1' }, fileStores(db.path));
     await securityEventsFlow();
-    const total = (await verifyAuditChain(t.tessera.stores.audit)).entries;
+    const total = (await verifyAuditChain(t.stores.audit)).entries;
     expect(total).toBeGreaterThan(20);
     const raw = new BetterSqlite3(db.path);
-    const verify = () => verifyAuditChain(t.tessera.stores.audit);
+    const verify = () => verifyAuditChain(t.stores.audit);
     const row = (seq: number) => raw.prepare('select * from audit_log where seq = ?').get(seq) as Record<string, unknown>;
     const put = (seq: number, values: Record<string, unknown>) =>
       raw.prepare('update audit_log set at = @at, event = @event, user_id = @user_id, ip = @ip, user_agent = @user_agent, reason = @reason, hash = @hash where seq = @seq').run({ ...values, seq });
@@ -219,6 +219,7 @@ describe('the logs', () => {
           findUserByKey: (key) => users.findUserByKey(key),
           updateUser: (id, patch) => users.updateUser(id, patch),
           listUsers: (options) => users.listUsers(options),
+          lockUser: (id) => users.lockUser(id),
           findUserById: (id) => {
             if (failNext) {
               failNext = false;

@@ -137,9 +137,9 @@ describe('Origin and Fetch Metadata (OWASP CSRF cheat sheet, "Verifying Origin W
       }
       expectProblem(await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'victim', password: PASSWORD }, headers }), 403, 'csrf_failed');
     }
-    const mallory = (await t.tessera.users.findByName('mallory'))!;
-    expect(await t.tessera.credentials.list(mallory.id)).toEqual([]);
-    expect(await t.tessera.users.findByName('victim')).toBeNull();
+    const mallory = (await t.tessera.findUserByName('mallory'))!;
+    expect(await t.tessera.listCredentials(mallory.id)).toEqual([]);
+    expect(await t.tessera.findUserByName('victim')).toBeNull();
   });
 
   it('accepts the issuer’s own origin, a same-origin or same-site fetch, and a request without Origin (curl)', async () => {

@@ -25,8 +25,8 @@ async function start(): Promise<void> {
     const res = await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: name, password: PASSWORD } });
     expect(res.statusCode).toBe(201);
   }
-  const dora = (await t.tessera.users.findByName('dora'))!;
-  await t.tessera.users.update(dora.id, { disabled: true }, null);
+  const dora = (await t.tessera.findUserByName('dora'))!;
+  await t.tessera.updateUser(dora.id, { disabled: true }, null);
 }
 
 const CASES = {

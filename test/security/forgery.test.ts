@@ -56,14 +56,14 @@ describe('alg none', () => {
 describe('algorithm confusion: HS256 with the public key as the HMAC secret', () => {
   it.each([['EdDSA'], ['ES256'], ['RS256']])('refuses every form of the %s public key as an HS256 secret', async (alg) => {
     await start({ TESSERA_SIGNING_ALG: alg });
-    const jwk = t.tessera.keyring.jwks().keys[0]!;
+    const jwk = t.tessera.jwks().keys[0]!;
     const publicKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     const raw = jwk.x ?? jwk.n ?? '';
     const forms: Array<string | Buffer> = [
       publicKey.export({ type: 'spki', format: 'pem' }),
       publicKey.export({ type: 'spki', format: 'der' }),
       JSON.stringify(jwk),
-      JSON.stringify(t.tessera.keyring.jwks()),
+      JSON.stringify(t.tessera.jwks()),
       raw,
       Buffer.from(raw, 'base64url'),
     ];
@@ -87,7 +87,7 @@ describe('keys named by the token itself (RFC 8725 §3.10, ASVS 5.0 V9.1.3)', ()
     try {
       const { privateKey, publicKey } = generateKeyPairSync('ed25519');
       const jwk = await exportJWK(publicKey);
-      const kid = t.tessera.keyring.jwks().keys[0]!.kid;
+      const kid = t.tessera.jwks().keys[0]!.kid;
       const attackerSigns = (input: string) => sign(null, Buffer.from(input), privateKey).toString('base64url');
       for (const extra of [{ jwk }, { jku: url }, { x5u: url }, { x5c: ['MIIB'] }, { 'x5t#S256': 'AAAA' }, { crit: ['exp'] }, { crit: ['b64'], b64: false }]) {
         await expectInvalid(await forged({ alg: 'EdDSA', typ: 'at+jwt', kid, ...extra }, attackerSigns));
@@ -123,13 +123,13 @@ describe('kid injection (RFC 8725 §2.9, §3.10)', () => {
     'refuses kid %s and leaves the key store as it was',
     async (_label, kid) => {
       await start();
-      const before = t.tessera.keyring.jwks();
+      const before = t.tessera.jwks();
       const { privateKey } = generateKeyPairSync('ed25519');
       const header = { alg: 'EdDSA', typ: 'at+jwt', kid };
       await expectInvalid(await forged(header, (input) => sign(null, Buffer.from(input), privateKey).toString('base64url')));
       await expectInvalid(await forged(header, (input) => createHmac('sha256', '').update(input).digest('base64url')));
-      expect(t.tessera.keyring.jwks()).toEqual(before);
-      expect(await t.tessera.stores.keys.listKeys()).toHaveLength(1);
+      expect(t.tessera.jwks()).toEqual(before);
+      expect(await t.stores.keys.listKeys()).toHaveLength(1);
     },
   );
 });
@@ -207,7 +207,7 @@ describe('other serialisations and sizes', () => {
 describe('a token signed with the server’s own key is still checked (RFC 8725 §3.8, §3.9, §3.11; RFC 9068 §4)', () => {
   /** Signs claims and header with the private key stored for the current kid: a perfect signature. */
   async function signedByServer(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
-    const [stored] = await t.tessera.stores.keys.listKeys();
+    const [stored] = await t.stores.keys.listKeys();
     const key = createPrivateKey({ key: JSON.parse(stored!.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' });
     const input = `${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: stored!.kid, ...header })}.${b64(claims)}`;
     return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;

@@ -102,7 +102,7 @@ describe('bad input is a 4xx, never a 500', () => {
   ];
 
   async function asAdmin(): Promise<Record<string, string>> {
-    await t.tessera.users.register('root', PASSWORD, null, 'admin');
+    await t.tessera.register('root', PASSWORD, null, 'admin');
     const { access } = await t.tokens('root');
     return { authorization: `Bearer ${access}` };
   }
@@ -236,6 +236,6 @@ describe('bad input is a 4xx, never a 500', () => {
       const res = await t.app.inject({ method: 'PATCH', url: `/v1/admin/users/${encodeURIComponent(id)}`, payload: { role: 'user' }, headers: auth });
       expect([400, 404]).toContain(res.statusCode);
     }
-    expect((await t.tessera.users.list(10)).map((u) => u.username)).toEqual(['root']);
+    expect((await t.tessera.listUsers(10)).map((u) => u.username)).toEqual(['root']);
   });
 });

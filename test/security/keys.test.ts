@@ -40,26 +40,26 @@ describe('key rotation', () => {
     await app.tessera.rotateKeys(null);
     const after = await app.tokens('alice');
     expect(kidOf(after.access)).not.toBe(oldKid);
-    const kids = () => app.tessera.keyring.jwks().keys.map((key) => key.kid);
+    const kids = () => app.tessera.jwks().keys.map((key) => key.kid);
     expect(kids()).toEqual(expect.arrayContaining([oldKid, kidOf(after.access)]));
     expect((await bearer(app, before.access)).statusCode).toBe(200);
     // Retention is the access-token lifetime (900 s) plus the leeway (5 s), plus one key re-read
     // interval (30 s), since another instance may sign with the old key until it re-reads.
     app.advance(899 * SECOND);
-    await app.tessera.keyring.reload();
+    await app.tessera.reloadKeys();
     expect(kids()).toContain(oldKid);
     expect((await bearer(app, before.access)).statusCode).toBe(200);
     app.advance(36 * SECOND - 1);
-    await app.tessera.keyring.reload();
+    await app.tessera.reloadKeys();
     expect(kids()).toContain(oldKid);
     app.advance(1);
-    await app.tessera.keyring.reload();
+    await app.tessera.reloadKeys();
     expect(kids()).toEqual([kidOf(after.access)]);
     expect((await bearer(app, before.access)).statusCode).toBe(401);
     // The next rotation deletes the retired key from the store for good.
     await app.tessera.rotateKeys(null);
-    expect((await app.tessera.stores.keys.listKeys()).map((key) => key.kid)).not.toContain(oldKid);
-    const rotations = (await app.tessera.stores.audit.read(0, 100)).filter((entry) => entry.event === 'key_rotated');
+    expect((await app.stores.keys.listKeys()).map((key) => key.kid)).not.toContain(oldKid);
+    const rotations = (await app.stores.audit.read(0, 100)).filter((entry) => entry.event === 'key_rotated');
     expect(rotations).toHaveLength(2);
   });
 

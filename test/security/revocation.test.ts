@@ -117,11 +117,11 @@ describe('revocation is keyed on sid and sub, never on the token string', () => 
     await t.register('alice');
     const a = await t.tokens('alice');
     const b = await t.tokens('alice');
-    const alice = (await t.tessera.users.findByName('alice'))!;
-    await t.tessera.users.update(alice.id, { disabled: true }, null);
+    const alice = (await t.tessera.findUserByName('alice'))!;
+    await t.tessera.updateUser(alice.id, { disabled: true }, null);
     expectProblem(await bearer(t, a.access), 401, 'token_revoked');
     expectProblem(await bearer(t, b.access), 401, 'token_revoked');
-    await t.tessera.users.update(alice.id, { disabled: false }, null);
+    await t.tessera.updateUser(alice.id, { disabled: false }, null);
     expectProblem(await bearer(t, a.access), 401, 'token_revoked');
     const fresh = await t.tokens('alice');
     expect((await bearer(t, fresh.access)).statusCode).toBe(200);
@@ -139,7 +139,7 @@ describe('revocation is keyed on sid and sub, never on the token string', () => 
       const raw = new BetterSqlite3(db.path, { readonly: true });
       const rows = raw.prepare('select * from revocations').all() as Array<Record<string, unknown>>;
       raw.close();
-      expect(rows.map((row) => Object.keys(row).sort())).toEqual(rows.map(() => ['at', 'not_before', 'seq', 'sid', 'type', 'user_id']));
+      expect(rows.map((row) => Object.keys(row).sort())).toEqual(rows.map(() => ['at', 'delivered', 'kind', 'not_before', 'reason', 'seq', 'sid', 'type', 'user_id']));
       expect(rows.map((row) => row.sid).sort()).toEqual([a.refresh.split('.')[0], cookie.split('.')[0]].sort());
       const text = JSON.stringify(rows);
       for (const secret of [a.access, a.access.split('.')[2]!, a.refresh, a.refresh.split('.')[1]!, cookie, cookie.split('.')[1]!]) {
@@ -160,12 +160,12 @@ describe('refresh rotation races (RFC 9700 §4.14.2)', () => {
     expect(answers.map((a) => a.statusCode)).toEqual(Array(10).fill(200));
     const tokens = new Set(answers.map((a) => a.json().refresh_token as string));
     expect(tokens.size).toBe(1);
-    const family = await t.tessera.stores.families.getFamily(first.split('.')[0]!);
+    const family = await t.stores.families.getFamily(first.split('.')[0]!);
     expect(family).toMatchObject({ generation: 1, revokedAt: null });
     for (const answer of answers) expect((await bearer(t, answer.json().access_token)).statusCode).toBe(200);
     // The converged token is the current one: it rotates once more, to generation 2.
     expect((await refresh([...tokens][0]!)).statusCode).toBe(200);
-    expect((await t.tessera.stores.families.getFamily(first.split('.')[0]!))?.generation).toBe(2);
+    expect((await t.stores.families.getFamily(first.split('.')[0]!))?.generation).toBe(2);
   });
 
   it('the predecessor after the reuse interval is theft: 401 refresh_token_reused, and the family and all its access tokens die', async () => {
@@ -178,7 +178,7 @@ describe('refresh rotation races (RFC 9700 §4.14.2)', () => {
     expectProblem(await bearer(t, access), 401, 'token_revoked');
     for (const answer of raced) expectProblem(await bearer(t, answer.json().access_token), 401, 'token_revoked');
     expectProblem(await refresh(raced[0]!.json().refresh_token), 401, 'token_revoked');
-    const family = await t.tessera.stores.families.getFamily(first.split('.')[0]!);
+    const family = await t.stores.families.getFamily(first.split('.')[0]!);
     expect(family?.revokeReason).toBe('refresh_token_reused');
   });
 
@@ -192,7 +192,7 @@ describe('refresh rotation races (RFC 9700 §4.14.2)', () => {
     expect(answers.every((a) => a.statusCode === 401)).toBe(true);
     expect(answers.map((a) => a.json().code)).toContain('refresh_token_reused');
     for (const answer of answers) expect(['refresh_token_reused', 'token_revoked']).toContain(answer.json().code);
-    const audit = (await t.tessera.stores.audit.read(0, 100)).filter((e) => e.event === 'family_revoked');
+    const audit = (await t.stores.audit.read(0, 100)).filter((e) => e.event === 'family_revoked');
     expect(audit).toHaveLength(1);
   });
 });

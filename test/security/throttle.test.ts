@@ -100,7 +100,7 @@ describe('per-account back-off', () => {
     }
     // Sequentially, 4 rounds a minute apart let at most 5 free failures and then 1 per round through.
     expect(processed).toBeLessThanOrEqual(8);
-    const state = await t.tessera.stores.limiter.peek('login:account:alice', t.clock.now());
+    const state = await t.stores.limiter.peek('login:account:alice', t.clock.now());
     expect(state?.count).toBe(processed);
   });
 
@@ -187,7 +187,7 @@ describe('per-address limits and X-Forwarded-For', () => {
       await t.register('alice');
       await spray((i) => ({ 'x-forwarded-for': `198.51.100.${i}` }));
       expectLimited(await login('alice', PASSWORD, { 'x-forwarded-for': '198.51.100.200' }), 900);
-      const audit = await t.tessera.stores.audit.read(0, 1000);
+      const audit = await t.stores.audit.read(0, 1000);
       expect(new Set(audit.filter((e) => e.event === 'login_failure').map((e) => e.ip))).toEqual(new Set(['127.0.0.1']));
       await t.close();
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openSqliteStores } from '../../src/adapters/sqlite/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
-import type { EventBus, Stores } from '../../src/core/ports.js';
+import type { Stores } from '../../src/core/ports.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { buildHttp, openTessera } from '../../src/runtime.js';
 
@@ -11,6 +11,8 @@ export const PASSWORD = 'correct horse battery staple';
 export interface TestApp {
   app: FastifyInstance;
   tessera: Tessera;
+  /** The stores under the app, for tests that look at (or tamper with) what was stored. */
+  stores: Stores;
   clock: ManualClock;
   config: Config;
   /** Moves the clock and delivers a feed heartbeat at the new time, as the feed would. */
@@ -23,43 +25,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/**
- * The feed's own heartbeats would report the manual clock's time whenever a poll happens to run, so
- * the tests deliver heartbeats themselves (`advance`); events pass through untouched.
- */
-export function withManualHeartbeats(stores: Stores): Stores {
-  const bus = stores.bus;
-  let first = true;
-  const subscribe: EventBus['subscribe'] = (listener, start) =>
-    bus.subscribe(
-      {
-        onEvent: (message) => listener.onEvent(message),
-        onHeartbeat: (at) => {
-          if (first) listener.onHeartbeat(at);
-          first = false;
-        },
-      },
-      start,
-    );
-  return { ...stores, bus: { publish: (event) => bus.publish(event), subscribe } };
-}
-
 /** The real app on a fresh in-memory SQLite, with a manual clock. `env` overrides settings. */
 export async function testApp(env: Record<string, string> = {}, stores?: (clock: ManualClock) => Promise<Stores>): Promise<TestApp> {
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
   const opened = await (stores ?? ((c) => openSqliteStores(':memory:', { clock: c })))(clock);
-  const tessera = await openTessera(config, { clock, stores: withManualHeartbeats(opened) });
+  const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' } });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config);
   const t: TestApp = {
     app,
     tessera,
+    stores: opened,
     clock,
     config,
     advance(ms) {
       clock.advance(ms);
-      tessera.revocations.onHeartbeat(clock.now());
+      tessera.feedHeartbeat(clock.now());
     },
     async register(username, password = PASSWORD) {
       const res = await app.inject({ method: 'POST', url: '/v1/users', payload: { username, password } });

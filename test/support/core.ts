@@ -3,7 +3,9 @@ import { Argon2Hasher } from '../../src/adapters/argon2.js';
 import { parseConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { AuthError } from '../../src/core/errors.js';
-import type { ClientInfo } from '../../src/core/model.js';
+import type { ClientInfo, Transport, User } from '../../src/core/model.js';
+import type { SessionLogin } from '../../src/core/logins.js';
+import type { IssuedTokens } from '../../src/core/tokens.js';
 import type { PasswordHasher } from '../../src/core/ports.js';
 import { Tessera } from '../../src/core/tessera.js';
 import { coreOptions } from '../../src/options.js';
@@ -33,7 +35,7 @@ export async function testCore(env: Record<string, string> = {}, hasher?: Passwo
   const stores = createMemoryStores({ clock });
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
   const options = coreOptions(config, buildBlocklist(['password1234567', 'qwertyuiopasdfg']));
-  const tessera = await Tessera.create(stores, hasher ?? new Argon2Hasher({ concurrency: 4, queue: 64 }), clock, options);
+  const tessera = await Tessera.create(stores, hasher ?? new Argon2Hasher({ concurrency: 4, queue: 64 }), clock, { ...options, heartbeats: 'manual' });
   await tessera.start({ upkeep: false });
   return {
     tessera,
@@ -41,7 +43,24 @@ export async function testCore(env: Record<string, string> = {}, hasher?: Passwo
     clock,
     advance(ms) {
       clock.advance(ms);
-      stores.bus.beat();
+      tessera.feedHeartbeat(clock.now());
     },
   };
+}
+
+/** A token family for a registered user, through the login use case. */
+export const issueTokens = (c: TestCore, user: Pick<User, 'username'>, transport: Transport = 'body'): Promise<IssuedTokens> =>
+  c.tessera.logInWithTokens(user.username, PASSWORD, transport, CLIENT);
+
+/** A cookie session for a registered user, through the login use case. */
+export const openSession = (c: TestCore, user: Pick<User, 'username'>, remember = false): Promise<SessionLogin> =>
+  c.tessera.logInWithSession(user.username, PASSWORD, remember, undefined, CLIENT);
+
+/** Another instance on the same database, as a second server or the CLI would be. */
+export async function peerOf(c: TestCore, env: Record<string, string> = {}): Promise<Tessera> {
+  const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
+  const options = coreOptions(config, buildBlocklist([]));
+  const peer = await Tessera.create(createMemoryStores({ clock: c.clock, db: c.stores.db }), new Argon2Hasher({ concurrency: 2, queue: 64 }), c.clock, { ...options, pollMs: 20 });
+  await peer.start({ upkeep: false });
+  return peer;
 }

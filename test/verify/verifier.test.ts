@@ -105,7 +105,7 @@ describe('createVerifier against a running Tessera (JWKS and the HTTP feed)', ()
     feed.get('/feed', async (_request, reply) => (healthy ? { events: [], cursor: null } : reply.code(500).send()));
     const url = await feed.listen({ host: '127.0.0.1', port: 0 });
     const clock = new ManualClock(t.clock.now());
-    verifier = await createVerifier({ issuer: 'http://localhost:8080', audience: 'tessera', keys: t.tessera.keyring.jwks(), revocation: { pollUrl: `${url}/feed`, secret: 'x' }, clock });
+    verifier = await createVerifier({ issuer: 'http://localhost:8080', audience: 'tessera', keys: t.tessera.jwks(), revocation: { pollUrl: `${url}/feed`, secret: 'x' }, clock });
     expect((await verifier.verify(access)).name).toBe('alice');
     healthy = false;
     await new Promise((resolve) => setTimeout(resolve, 200)); // let a poll already under way land

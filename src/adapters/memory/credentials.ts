@@ -18,12 +18,20 @@ export class MemoryCredentials<T extends Credential> {
     this.#end = end;
   }
 
+  /** Inserts the record; returns the ids of the owner's oldest live others beyond `cap`. */
   create(record: T, cap: number, now: number): string[] {
     this.#records.set(record.id, copy(record));
     const others = this.#live(record.userId, now).filter((r) => r.id !== record.id);
-    const evicted = others.slice(0, Math.max(0, others.length + 1 - cap));
-    for (const r of evicted) this.#records.set(r.id, { ...r, revokedAt: now, revokeReason: 'evicted' });
-    return evicted.map((r) => r.id);
+    return others.slice(0, Math.max(0, others.length + 1 - cap)).map((r) => r.id);
+  }
+
+  snapshot(): Map<string, T> {
+    return new Map(this.#records);
+  }
+
+  restore(snapshot: Map<string, T>): void {
+    this.#records.clear();
+    for (const [id, record] of snapshot) this.#records.set(id, record);
   }
 
   get(id: string): T | null {

@@ -9,6 +9,14 @@ export class MemoryFamilyStore implements FamilyStore {
     return this.#families.create(family, cap, now);
   }
 
+  snapshot(): Map<string, TokenFamily> {
+    return this.#families.snapshot();
+  }
+
+  restore(snapshot: Map<string, TokenFamily>): void {
+    this.#families.restore(snapshot);
+  }
+
   async getFamily(id: string): Promise<TokenFamily | null> {
     return this.#families.get(id);
   }

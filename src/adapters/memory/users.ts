@@ -22,6 +22,24 @@ export class MemoryUserStore implements UserStore {
     return user ? { ...user } : null;
   }
 
+  async lockUser(id: string): Promise<User | null> {
+    return this.findUserById(id);
+  }
+
+  /** The state, for a transaction to restore when it fails. */
+  snapshot(): Map<string, User> {
+    return new Map(this.#byId);
+  }
+
+  restore(snapshot: Map<string, User>): void {
+    this.#byId.clear();
+    this.#idByKey.clear();
+    for (const [id, user] of snapshot) {
+      this.#byId.set(id, user);
+      this.#idByKey.set(user.usernameKey, id);
+    }
+  }
+
   async updateUser(id: string, patch: UserPatch): Promise<User | null> {
     const user = this.#byId.get(id);
     if (!user) return null;
@@ -30,6 +48,7 @@ export class MemoryUserStore implements UserStore {
       role: patch.role ?? user.role,
       disabled: patch.disabled ?? user.disabled,
       tokensNotBefore: patch.tokensNotBefore ?? user.tokensNotBefore,
+      credentialsNotBefore: patch.credentialsNotBefore ?? user.credentialsNotBefore,
       passwordHash: patch.passwordHash ?? user.passwordHash,
     };
     this.#byId.set(id, updated);

@@ -18,7 +18,6 @@ export interface PostgresStoresOptions {
   clock: Clock;
   /** A schema of its own (created when missing) on every pooled connection; for test isolation. */
   schema?: string;
-  pollIntervalMs?: number;
   poolSize?: number;
 }
 

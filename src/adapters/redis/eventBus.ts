@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
-import type { RevocationEvent } from '../../core/model.js';
+import type { FeedMessage } from '../../core/model.js';
 import type { EventBus, FeedListener, FeedStart, Subscription } from '../../core/ports.js';
 import { guard } from './connection.js';
-import { eventFields } from './feedEntries.js';
+import { messageFields } from './feedEntries.js';
 import type { RedisKeys } from './keys.js';
 import { LuaScript } from './script.js';
 import { BLOCK_MS, StreamSubscription } from './subscription.js';
@@ -11,8 +11,8 @@ import { BLOCK_MS, StreamSubscription } from './subscription.js';
 /**
  * KEYS: the stream. ARGV: the oldest id to keep, the event's time (ms), then the entry's fields.
  * Ids follow the events' own times, so that a replay "from a time" is a range of ids whatever Redis's
- * clock says. When the time is behind the stream's last id (clock skew between instances), '*' takes
- * the next id instead: ids only grow, and an id is never earlier than its event's time.
+ * clock says. When the time is behind the stream's last id (clock skew, or a re-publish of older
+ * events), '*' takes the next id instead: ids only grow, and an id is never earlier than its event.
  */
 const APPEND = new LuaScript(`
 local id = redis.pcall('XADD', KEYS[1], 'MINID', '~', ARGV[1], ARGV[2] .. '-*', unpack(ARGV, 3))
@@ -25,6 +25,9 @@ return id
 /** Margin on a blocking read's own time before the client gives up on the connection. */
 const READ_GRACE_MS = 2000;
 
+/** The run id in INFO's server section: it changes whenever Redis restarts. */
+const runId = (info: string): string => /^run_id:([0-9a-f]+)/m.exec(info)?.[1] ?? '';
+
 export interface RedisEventBusOptions {
   clock: Clock;
   keys: RedisKeys;
@@ -34,8 +37,9 @@ export interface RedisEventBusOptions {
 }
 
 /**
- * The revocation feed on a Redis Stream: the durable log that late joiners replay, trimmed to
- * `retainMs` on every append, followed by blocking reads on a connection per subscription.
+ * The push transport of the revocation log on a Redis Stream, trimmed to `retainMs` on every append,
+ * followed by blocking reads on a connection per subscription. It only carries what the log decided:
+ * entries name their log id, and a duplicate is harmless.
  */
 export class RedisEventBus implements EventBus {
   readonly #redis: Redis;
@@ -47,16 +51,12 @@ export class RedisEventBus implements EventBus {
     this.#o = options;
   }
 
-  async publish(event: RevocationEvent): Promise<void> {
+  async publish(message: FeedMessage): Promise<void> {
     const keep = Math.max(0, Math.floor(this.#o.clock.now() - this.#o.retainMs));
-    const args = [keep, Math.max(0, Math.floor(event.at)), ...eventFields(event)];
-    // Rejects when the append fails: a revocation is never accepted and then lost.
-    const id = await guard(async () => {
-      const reply = await APPEND.run(this.#redis, [this.#o.keys.feed], args);
-      if (typeof reply !== 'string') throw new Error('unexpected reply from Redis');
-      return reply;
+    const args = [keep, Math.max(0, Math.floor(message.event.at)), ...messageFields(message)];
+    await guard(async () => {
+      if (typeof (await APPEND.run(this.#redis, [this.#o.keys.feed], args)) !== 'string') throw new Error('unexpected reply from Redis');
     });
-    for (const subscription of this.#subscriptions) subscription.deliverLocal(id, event);
   }
 
   subscribe(listener: FeedListener, start: FeedStart): Subscription {
@@ -65,7 +65,7 @@ export class RedisEventBus implements EventBus {
     connection.on('error', this.#o.onError);
     const subscription: StreamSubscription = new StreamSubscription({
       connection,
-      stream: this.#o.keys.feed,
+      keys: this.#o.keys,
       listener,
       start,
       clock: this.#o.clock,
@@ -73,6 +73,19 @@ export class RedisEventBus implements EventBus {
     });
     this.#subscriptions.add(subscription);
     return subscription;
+  }
+
+  intact(): Promise<boolean> {
+    return guard(async () => {
+      const [info, marker] = await Promise.all([this.#redis.info('server'), this.#redis.get(this.#o.keys.feedIntact)]);
+      return marker !== null && marker === runId(info);
+    });
+  }
+
+  markIntact(): Promise<void> {
+    return guard(async () => {
+      await this.#redis.set(this.#o.keys.feedIntact, runId(await this.#redis.info('server')));
+    });
   }
 
   /** Closes every subscription of this bus; the shared connection belongs to the caller. */

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { DAY, SECOND } from '../../core/clock.js';
 import type { EventBus, Limiter, SessionStore } from '../../core/ports.js';
-import { type ConnectionSettings, connect, connectionOptions, disconnect } from './connection.js';
+import { type ConnectionSettings, connect, connectionOptions, disconnect, guard } from './connection.js';
 import { RedisEventBus } from './eventBus.js';
 import { RedisKeys } from './keys.js';
 import { RedisLimiter } from './limiter.js';
@@ -31,8 +31,8 @@ export interface RedisStores {
   sessions: SessionStore;
   limiter: Limiter;
   bus: EventBus;
-  /** True when Redis answers PING. */
-  ping(): Promise<boolean>;
+  /** Resolves when Redis takes a write now (a replica, or a Redis out of memory, does not). */
+  probe(): Promise<void>;
   /** Closes every subscription, then the connection. */
   close(): Promise<void>;
 }
@@ -60,7 +60,10 @@ export async function openRedisStores(url: string, options: RedisStoresOptions):
     sessions: new RedisSessionStore(redis, { clock, keys, retainMs: options.sessionRetainMs ?? DAY }),
     limiter: new RedisLimiter(redis, { clock, keys }),
     bus,
-    ping: async () => (await redis.ping().catch(() => null)) === 'PONG',
+    probe: () =>
+      guard(async () => {
+        await redis.set(`${keys.base}probe`, String(clock.now()), 'PX', 60_000);
+      }),
     close: async () => {
       await bus.close();
       await disconnect(redis);
@@ -72,7 +75,7 @@ export async function openRedisStores(url: string, options: RedisStoresOptions):
  * The revocation feed alone, for the verifier library. Resolves at once, even while Redis is away:
  * the subscription then sends no heartbeat, so the verifier fails closed until Redis is back.
  */
-export async function openRedisFeed(url: string, options: RedisFeedOptions): Promise<{ feed: EventBus; close(): Promise<void> }> {
+export async function openRedisFeed(url: string, options: RedisFeedOptions): Promise<{ feed: Pick<EventBus, 'subscribe'>; close(): Promise<void> }> {
   const settings = settingsOf(options);
   const redis = new Redis(url, connectionOptions('tessera-verifier', settings));
   redis.on('error', settings.onError);

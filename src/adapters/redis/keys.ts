@@ -45,4 +45,12 @@ export class RedisKeys {
   get feed(): string {
     return `${this.base}feed`;
   }
+
+  /**
+   * Present (holding Redis's run id) while the stream holds every retained event: the relay sets it
+   * after re-publishing the log, so a flush or a restart shows as its absence or a foreign run id.
+   */
+  get feedIntact(): string {
+    return `${this.base}feed:intact`;
+  }
 }

@@ -21,7 +21,8 @@ local function liveEnd(e, l, i) return math.min(tonumber(e), tonumber(l) + tonum
 
 /**
  * KEYS: record, user index, end index. ARGV[3..]: id, now, cap, record key prefix, field/value pairs.
- * Inserts, then tombstones the owner's oldest live sessions beyond the cap; returns their ids.
+ * Inserts, then returns the ids of the owner's oldest live sessions beyond the cap. It does not revoke
+ * them: the core logs their revocation first, then tombstones them (REVOKE_SESSION) as its effect.
  */
 export const CREATE_SESSION = new LuaScript(`${PRELUDE}
 local rec, idx, ends = KEYS[1], KEYS[2], KEYS[3]
@@ -58,16 +59,9 @@ table.sort(others, function(a, b)
   end
   return #a.id < #b.id
 end)
-local evicted = {}
-for n = 1, math.min(#others, #others + 1 - cap) do
-  local victim = others[n].id
-  redis.call('HSET', recPrefix .. victim, 'ra', ARGV[4], 'rr', 'evicted')
-  redis.call('PEXPIRE', recPrefix .. victim, ttl(now))
-  redis.call('ZADD', ends, now, victim)
-  redis.call('ZREM', idx, victim)
-  evicted[#evicted + 1] = victim
-end
-return evicted
+local over = {}
+for n = 1, math.min(#others, #others + 1 - cap) do over[#over + 1] = others[n].id end
+return over
 `);
 
 /**

@@ -17,10 +17,10 @@ export const live = (table: CredentialTable, now: number) => (eb: Eb) =>
   eb.and([eb('revoked_at', 'is', null), eb('expires_at', '>', now), eb(idleEnd(table, eb), '>', now)]);
 
 /**
- * Tombstones the user's oldest live records beyond `cap`, never `kept` itself. Call it inside a
- * transaction that holds the user's lock, right after inserting `kept`.
+ * The user's oldest live records beyond `cap`, never `kept` itself. Call it inside a transaction that
+ * holds the user's lock, right after inserting `kept`.
  */
-export async function evictBeyondCap(
+export async function overCap(
   trx: Transaction<Database>,
   table: CredentialTable,
   kept: { id: string; userId: string },
@@ -36,10 +36,7 @@ export async function evictBeyondCap(
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  const evicted = others.slice(0, Math.max(0, others.length + 1 - cap)).map((row) => row.id);
-  if (evicted.length === 0) return [];
-  await trx.updateTable(table).set({ revoked_at: now, revoke_reason: 'evicted' }).where('id', 'in', evicted).execute();
-  return evicted;
+  return others.slice(0, Math.max(0, others.length + 1 - cap)).map((row) => row.id);
 }
 
 /** Deletes records whose end (the tombstone, else the earlier of the two ends) is before `before`. */

@@ -15,6 +15,8 @@ export interface SqlDialect {
    * transaction is exclusive already (SQLite's BEGIN IMMEDIATE takes the database write lock).
    */
   readonly lock: ((scope: LockScope, key: string) => RawBuilder<unknown>) | null;
+  /** Whether `SELECT ... FOR UPDATE` exists; SQLite's write transactions lock the whole database anyway. */
+  readonly rowLocks: boolean;
 }
 
 /** The first key of pg_advisory_xact_lock(int4, int4): one number per scope. */
@@ -24,12 +26,14 @@ export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   flag: (value) => (value ? 1 : 0),
   lock: null,
+  rowLocks: false,
 };
 
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   flag: (value) => value,
   lock: (scope, key) => sql`select pg_advisory_xact_lock(${LOCK_SPACES[scope]}::int4, hashtext(${key}))`,
+  rowLocks: true,
 };
 
 export interface SqlContext {
@@ -37,15 +41,19 @@ export interface SqlContext {
   readonly dialect: SqlDialect;
 }
 
-/** Runs `work` in a transaction that no other writer of `scope`/`key` overlaps, in any process. */
+/**
+ * Runs `work` in a transaction that no other writer of `scope`/`key` overlaps, in any process. Inside
+ * a transaction already (`db` is one), it takes the lock there, held until that transaction ends.
+ */
 export function exclusive<T>(
   { db, dialect }: SqlContext,
   scope: LockScope,
   key: string,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  return db.transaction().execute(async (trx) => {
+  const locked = async (trx: Transaction<Database>): Promise<T> => {
     if (dialect.lock) await dialect.lock(scope, key).execute(trx);
     return work(trx);
-  });
+  };
+  return db.isTransaction ? locked(db as Transaction<Database>) : db.transaction().execute(locked);
 }

@@ -1,6 +1,6 @@
 import type { TokenFamily } from '../../core/model.js';
 import type { FamilyStore } from '../../core/ports.js';
-import { evictBeyondCap, live, purgeEnded } from './credentials.js';
+import { live, overCap, purgeEnded } from './credentials.js';
 import { type SqlContext, exclusive } from './dialect.js';
 import { familyFromRow, familyToRow } from './rows.js';
 
@@ -12,10 +12,10 @@ export class SqlFamilyStore implements FamilyStore {
   }
 
   createFamily(family: TokenFamily, cap: number, now: number): Promise<string[]> {
-    // Serialised per user, so that concurrent logins never leave more than `cap` live.
+    // Serialised per user, so that concurrent logins agree on who is over the cap.
     return exclusive(this.#ctx, 'families', family.userId, async (trx) => {
       await trx.insertInto('families').values(familyToRow(family)).execute();
-      return evictBeyondCap(trx, 'families', family, cap, now);
+      return overCap(trx, 'families', family, cap, now);
     });
   }
 

@@ -3,6 +3,7 @@ import {
   AUDIT_EVENTS,
   type AuditEntry,
   type AuditEvent,
+  type CredentialKind,
   type FeedMessage,
   type RevocationEvent,
   type Session,
@@ -38,6 +39,7 @@ export function userFromRow(row: Selectable<UsersTable>): User {
     passwordHash: row.password_hash,
     createdAt: row.created_at,
     tokensNotBefore: row.tokens_not_before,
+    credentialsNotBefore: row.credentials_not_before,
   };
 }
 
@@ -50,6 +52,7 @@ export const userToRow = (u: User, dialect: SqlDialect): Insertable<UsersTable> 
   password_hash: u.passwordHash,
   created_at: u.createdAt,
   tokens_not_before: u.tokensNotBefore,
+  credentials_not_before: u.credentialsNotBefore,
 });
 
 export const sessionFromRow = (row: Selectable<SessionsTable>): Session => ({
@@ -154,19 +157,26 @@ export const auditToRow = (e: AuditEntry, seq: number, hash: string): Insertable
   hash,
 });
 
+const KINDS: readonly CredentialKind[] = ['session', 'family'];
+
 export function messageFromRow(row: Selectable<RevocationsTable>): FeedMessage {
-  const cursor = String(row.seq);
+  const id = Number(row.seq);
   if (row.type === 'credential' && row.sid !== null) {
-    return { cursor, event: { type: 'credential', sid: row.sid, userId: row.user_id, at: row.at } };
+    // Rows from before migration 002 name no kind: a session's effect is harmless on a family id.
+    const kind = row.kind === null ? 'session' : known(KINDS, row.kind, 'revocation kind');
+    return { id, event: { type: 'credential', kind, sid: row.sid, userId: row.user_id, reason: row.reason ?? 'revoked', at: row.at } };
   }
-  if (row.type === 'user') return { cursor, event: { type: 'user', userId: row.user_id, at: row.at, notBefore: row.not_before } };
+  if (row.type === 'user') return { id, event: { type: 'user', userId: row.user_id, at: row.at, notBefore: row.not_before } };
   throw new Error(`unexpected revocation type ${JSON.stringify(row.type)} in the database`);
 }
 
-export const eventToRow = (e: RevocationEvent): Insertable<RevocationsTable> => ({
+export const eventToRow = (e: RevocationEvent, delivered: boolean, dialect: SqlDialect): Insertable<RevocationsTable> => ({
   at: e.at,
   type: e.type,
+  kind: e.type === 'credential' ? e.kind : null,
   sid: e.type === 'credential' ? e.sid : null,
   user_id: e.userId,
+  reason: e.type === 'credential' ? e.reason : null,
   not_before: e.type === 'user' ? e.notBefore : null,
+  delivered: dialect.flag(delivered),
 });

@@ -14,6 +14,7 @@ export interface UsersTable {
   password_hash: string;
   created_at: number;
   tokens_not_before: number;
+  credentials_not_before: number;
 }
 
 interface CredentialColumns {
@@ -78,9 +79,19 @@ export interface RevocationsTable {
   seq: Generated<number>;
   at: number;
   type: string;
+  /** `session` or `family` for a credential event; null in rows older than migration 002. */
+  kind: string | null;
   sid: string | null;
   user_id: string;
+  reason: string | null;
   not_before: number | null;
+  /** False while the event's delivery (effects, transport) is owed. */
+  delivered: Flag;
+}
+
+export interface ProbeTable {
+  id: number;
+  at: number;
 }
 
 export interface MigrationsTable {
@@ -97,5 +108,6 @@ export interface Database {
   rate_limits: RateLimitsTable;
   audit_log: AuditLogTable;
   revocations: RevocationsTable;
+  tessera_probe: ProbeTable;
   tessera_migrations: MigrationsTable;
 }

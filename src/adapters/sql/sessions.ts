@@ -1,6 +1,6 @@
 import type { Session } from '../../core/model.js';
 import type { SessionStore } from '../../core/ports.js';
-import { evictBeyondCap, live, purgeEnded } from './credentials.js';
+import { live, overCap, purgeEnded } from './credentials.js';
 import { type SqlContext, exclusive } from './dialect.js';
 import { sessionFromRow, sessionToRow } from './rows.js';
 
@@ -12,10 +12,10 @@ export class SqlSessionStore implements SessionStore {
   }
 
   createSession(session: Session, cap: number, now: number): Promise<string[]> {
-    // Serialised per user, so that concurrent logins never leave more than `cap` live.
+    // Serialised per user, so that concurrent logins agree on who is over the cap.
     return exclusive(this.#ctx, 'sessions', session.userId, async (trx) => {
       await trx.insertInto('sessions').values(sessionToRow(session, this.#ctx.dialect)).execute();
-      return evictBeyondCap(trx, 'sessions', session, cap, now);
+      return overCap(trx, 'sessions', session, cap, now);
     });
   }
 

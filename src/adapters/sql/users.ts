@@ -34,6 +34,13 @@ export class SqlUserStore implements UserStore {
     return row ? userFromRow(row) : null;
   }
 
+  async lockUser(id: string): Promise<User | null> {
+    let query = this.#ctx.db.selectFrom('users').selectAll().where('id', '=', id);
+    if (this.#ctx.dialect.rowLocks && this.#ctx.db.isTransaction) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
   async updateUser(id: string, patch: UserPatch): Promise<User | null> {
     const values = this.#columns(patch);
     if (Object.keys(values).length === 0) return this.findUserById(id);
@@ -52,6 +59,7 @@ export class SqlUserStore implements UserStore {
     if (patch.role !== undefined) values.role = patch.role;
     if (patch.disabled !== undefined) values.disabled = this.#ctx.dialect.flag(patch.disabled);
     if (patch.tokensNotBefore !== undefined) values.tokens_not_before = patch.tokensNotBefore;
+    if (patch.credentialsNotBefore !== undefined) values.credentials_not_before = patch.credentialsNotBefore;
     if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
     return values;
   }

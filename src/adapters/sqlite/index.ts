@@ -57,7 +57,6 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 
 export interface SqliteStoresOptions {
   clock: Clock;
-  pollIntervalMs?: number;
 }
 
 /** Opens (creating if need be) the SQLite file at `path`, or ':memory:', migrates it and builds every port on it. */

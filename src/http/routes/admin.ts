@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { AuthError } from '../../core/errors.js';
 import type { ClientInfo, Role } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
@@ -39,7 +38,7 @@ export const adminRoutes =
       async (request) => {
         const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), MAX_PAGE);
         const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
-        const users = await tessera.users.list(limit + 1, after);
+        const users = await tessera.listUsers(limit + 1, after);
         const page = users.slice(0, limit);
         const last = page.at(-1);
         return { users: page.map(adminUserJson), nextCursor: users.length > limit && last ? encodeCursor(last.id) : null };
@@ -68,8 +67,7 @@ export const adminRoutes =
       '/v1/admin/users/:id/sessions',
       { schema: { tags: ['admin'], summary: 'Revoke every session and token family of a user', params: ID_PARAMS, response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) } } },
       async (request, reply) => {
-        if (!(await tessera.users.findById(request.params.id))) throw new AuthError('not_found', { detail: 'no user has that id' });
-        await tessera.credentials.revokeEverything(request.params.id, actorOf(request));
+        await tessera.revokeEverything(request.params.id, actorOf(request));
         return reply.code(204).send();
       },
     );

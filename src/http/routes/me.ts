@@ -76,7 +76,7 @@ export const meRoutes =
       { schema: { tags: ['me'], summary: 'My live sessions and token families', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
       async (request) => {
         const p = request.principal!;
-        const list = await tessera.credentials.list(p.userId);
+        const list = await tessera.listCredentials(p.userId);
         return {
           sessions: list.map((c) => ({ ...c, createdAt: toIso(c.createdAt), lastSeenAt: toIso(c.lastSeenAt), expiresAt: toIso(c.expiresAt), current: c.id === p.sid })),
         };
@@ -88,7 +88,7 @@ export const meRoutes =
       { schema: { tags: ['me'], summary: 'Revoke one of my sessions or token families', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 204: { type: 'null' }, ...problems(404, ...AUTH_PROBLEMS) } } },
       async (request, reply) => {
         const p = request.principal!;
-        if (!(await tessera.credentials.revoke(p.userId, request.params.id, 'revoked_by_user', clientOf(request)))) {
+        if (!(await tessera.revokeCredential(p.userId, request.params.id, clientOf(request)))) {
           throw new AuthError('not_found', { detail: 'no live session of yours has that id' });
         }
         return reply.code(204).send();
@@ -97,7 +97,7 @@ export const meRoutes =
 
     app.delete('/v1/me/sessions', { schema: { tags: ['me'], summary: 'Revoke all my other sessions and token families', response: { 204: { type: 'null' }, ...problems(...AUTH_PROBLEMS) } } }, async (request, reply) => {
       const p = request.principal!;
-      await tessera.credentials.revokeAll(p.userId, p.sid, 'logout_others', clientOf(request));
+      await tessera.revokeOtherCredentials(p.userId, p.sid, clientOf(request));
       return reply.code(204).send();
     });
 
@@ -117,11 +117,7 @@ export const meRoutes =
       },
       async (request, reply) => {
         const p = request.principal!;
-        const user = await tessera.users.findById(p.userId);
-        if (!user) throw new AuthError('unauthenticated');
-        const client = clientOf(request);
-        await tessera.users.changePassword(user, request.body.currentPassword, request.body.newPassword, client);
-        await tessera.credentials.revokeAll(p.userId, p.sid, 'password_changed', client);
+        await tessera.changePassword(p.userId, p.sid, request.body.currentPassword, request.body.newPassword, clientOf(request));
         return reply.code(204).send();
       },
     );

@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import { SECOND } from '../../core/clock.js';
 import { digestsEqual, sha256 } from '../../core/crypto.js';
 import { AuthError } from '../../core/errors.js';
-import { FeedLog } from '../../core/feedLog.js';
 import type { Tessera } from '../../core/tessera.js';
 import { problems } from '../schemas.js';
 
@@ -13,7 +12,9 @@ const eventSchema = {
   type: 'object',
   properties: {
     type: { type: 'string', enum: ['credential', 'user'] },
+    kind: { type: 'string', enum: ['session', 'family'] },
     sid: { type: 'string' },
+    reason: { type: 'string' },
     userId: { type: 'string' },
     at: { type: 'integer' },
     notBefore: { type: ['integer', 'null'] },
@@ -29,7 +30,7 @@ export const revocationFeedRoutes =
   (tessera: Tessera, feedSecret: string | null): FastifyPluginAsync =>
   async (app) => {
     if (feedSecret === null) return;
-    const log = new FeedLog(tessera.revocations, tessera.revocationRetainMs);
+    const log = tessera.revocationFeed;
     const expected = sha256(`Bearer ${feedSecret}`);
     app.get<{ Querystring: { since?: string } }>(
       '/v1/revocations',
@@ -55,15 +56,18 @@ export const revocationFeedRoutes =
           throw new AuthError('unauthenticated', { detail: 'the feed needs TESSERA_FEED_SECRET as a bearer token' });
         }
         // A stale instance must not hand out heartbeats: the follower then fails closed too.
-        tessera.revocations.assertFresh();
+        tessera.assertFeedFresh();
         const since = request.query.since ?? null;
-        let events = log.since(since);
+        // The cursor is the log id of the last event seen; anything else replays all that is retained.
+        const after = since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null;
+        let events = log.since(after);
         if (events.length === 0) {
           await log.next(LONG_POLL_MS);
-          events = log.since(since);
-          tessera.revocations.assertFresh();
+          events = log.since(after);
+          tessera.assertFeedFresh();
         }
-        return { events, cursor: events.at(-1)?.cursor ?? since };
+        const last = events.at(-1);
+        return { events: events.map(({ id, event }) => ({ cursor: String(id), event })), cursor: last ? String(last.id) : since };
       },
     );
   };

@@ -34,7 +34,7 @@ const sessionResponse = {
 const sessionJson = (tessera: Tessera, user: User, session: Session) => ({
   user: userJson(user),
   session: { id: session.id, expiresAt: toIso(session.expiresAt), idleExpiresAt: toIso(sessionIdleEnd(session)) },
-  csrfToken: tessera.sessions.csrfToken(session.id),
+  csrfToken: tessera.csrfToken(`session:${session.id}`),
 });
 
 /** Cookie sessions: `POST/GET/DELETE /v1/session` (API.md, "Cookie sessions"). */
@@ -57,11 +57,8 @@ export const sessionRoutes =
       },
       async (request, reply) => {
         const { username, password, remember = false } = request.body;
-        const client = clientOf(request);
-        const user = await tessera.users.authenticate(username, password, client);
         const presented = cookieOf(request, COOKIES.session);
-        if (presented) await tessera.sessions.endReplaced(presented, client);
-        const { token, session } = await tessera.sessions.create(user, remember, client);
+        const { user, session, token } = await tessera.logInWithSession(username, password, remember, presented, clientOf(request));
         const maxAge = remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
         setSessionCookie(reply, token, maxAge);
         return sessionJson(tessera, user, session);
@@ -71,7 +68,7 @@ export const sessionRoutes =
     app.get('/v1/session', { schema: { tags: ['session'], summary: 'The current session', response: { 200: sessionResponse, ...problems(401, 503) } } }, async (request) => {
       const cookie = cookieOf(request, COOKIES.session);
       if (!cookie) throw new AuthError('unauthenticated');
-      const { session, user } = await tessera.sessions.validate(cookie);
+      const { session, user } = await tessera.validateSession(cookie);
       return sessionJson(tessera, user, session);
     });
 
@@ -87,11 +84,11 @@ export const sessionRoutes =
 async function logout(tessera: Tessera, request: FastifyRequest, cookie: string): Promise<void> {
   let session: Session;
   try {
-    session = (await tessera.sessions.validate(cookie)).session;
+    session = (await tessera.validateSession(cookie)).session;
   } catch (error) {
     if (isAuthError(error) && error.code !== 'unavailable') return;
     throw error;
   }
   assertCsrf(tessera, request, { method: 'session', sid: session.id, viaCookie: true });
-  await tessera.sessions.revoke(session.id, 'logout', clientOf(request));
+  await tessera.logOut(session, clientOf(request));
 }

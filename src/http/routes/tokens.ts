@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { AuthError, isAuthError } from '../../core/errors.js';
 import type { Transport } from '../../core/model.js';
-import { csrfToken } from '../../core/sessions.js';
 import type { Tessera } from '../../core/tessera.js';
 import type { IssuedTokens } from '../../core/tokens.js';
 import { assertCsrf } from '../auth.js';
@@ -28,7 +27,7 @@ function sendPair(tessera: Tessera, reply: FastifyReply, tokens: IssuedTokens, t
       token_type: 'Bearer',
       expires_in: tokens.expiresIn,
       refresh_expires_in: tokens.refreshExpiresIn,
-      csrfToken: csrfToken(tessera.keyring, `family:${tokens.family.id}`),
+      csrfToken: tessera.csrfToken(`family:${tokens.family.id}`),
     };
   }
   return {
@@ -47,7 +46,7 @@ function presentedRefresh(tessera: Tessera, request: FastifyRequest, bodyToken: 
   if (bodyToken !== undefined) return { token: bodyToken, transport: 'body' };
   const cookie = cookieOf(request, COOKIES.refresh);
   if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
-  const familyId = tessera.tokens.familyOfRefreshToken(cookie);
+  const familyId = tessera.familyOfRefreshToken(cookie);
   if (!familyId) throw new AuthError('invalid_token', { detail: 'the refresh cookie is malformed' });
   assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
   return { token: cookie, transport: 'cookie' };
@@ -79,9 +78,7 @@ export const tokenRoutes =
       },
       async (request, reply) => {
         const { username, password, transport = 'body' } = request.body;
-        const client = clientOf(request);
-        const user = await tessera.users.authenticate(username, password, client);
-        return sendPair(tessera, reply, await tessera.tokens.issue(user, transport, client), transport);
+        return sendPair(tessera, reply, await tessera.logInWithTokens(username, password, transport, clientOf(request)), transport);
       },
     );
 
@@ -99,7 +96,7 @@ export const tokenRoutes =
       async (request, reply) => {
         const { token, transport } = presentedRefresh(tessera, request, request.body.refresh_token);
         try {
-          return sendPair(tessera, reply, await tessera.tokens.refresh(token, clientOf(request)), transport);
+          return sendPair(tessera, reply, await tessera.refresh(token, clientOf(request)), transport);
         } catch (error) {
           if (transport === 'cookie' && isAuthError(error) && error.code !== 'unavailable') clearTokenCookies(reply);
           throw error;
@@ -121,30 +118,19 @@ export const tokenRoutes =
       async (request, reply) => {
         const { token } = request.body;
         if (token !== undefined) {
-          const familyId = tessera.tokens.familyOfRefreshToken(token) ?? (await accessTokenFamily(tessera, token));
-          if (familyId) await tessera.tokens.revokeFamily(familyId, 'revoked', clientOf(request));
+          await tessera.revokeToken(token, clientOf(request));
           return {};
         }
         // Cookie transport: the browser's logout. A malformed cookie is just cleared (RFC 7009: 200).
         const cookie = cookieOf(request, COOKIES.refresh);
         if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
-        const familyId = tessera.tokens.familyOfRefreshToken(cookie);
+        const familyId = tessera.familyOfRefreshToken(cookie);
         if (familyId) {
           assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
-          await tessera.tokens.revokeFamily(familyId, 'logout', clientOf(request));
+          await tessera.revokeFamily(familyId, 'logout', clientOf(request));
         }
         clearTokenCookies(reply);
         return {};
       },
     );
   };
-
-/** The family of a valid access token; null for anything else (RFC 7009 §2.2: always 200). */
-async function accessTokenFamily(tessera: Tessera, token: string): Promise<string | null> {
-  try {
-    return (await tessera.verifier.verify(token)).sid;
-  } catch (error) {
-    if (isAuthError(error, 'unavailable')) throw error;
-    return null;
-  }
-}

@@ -27,7 +27,7 @@ export const userRoutes =
       },
       async (request, reply) => {
         const { username, password } = request.body;
-        const user = await tessera.users.register(username, password, clientOf(request));
+        const user = await tessera.register(username, password, clientOf(request));
         return reply.code(201).send(userJson(user));
       },
     );
