@@ -9,6 +9,7 @@ import { lifetimes } from './core/lifetimes.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
 import { type CoreOptions, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
+import type { RedisStores } from './adapters/redis/index.js';
 
 async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
   const url = config.databaseUrl;
@@ -38,6 +39,11 @@ export async function openStores(config: Config, clock: Clock): Promise<Stores> 
     await sql.close();
     throw error;
   });
+  return withRedis(sql, redis);
+}
+
+/** The SQL stores with Redis taking sessions, limits and the push transport (the log stays in SQL). */
+export function withRedis(sql: Stores, redis: RedisStores): Stores {
   return {
     ...sql,
     sessions: redis.sessions,

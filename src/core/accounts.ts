@@ -26,21 +26,23 @@ export class Accounts {
 
   /**
    * Checks the current password, stores the new one and revokes every other session and token family
-   * of the user, each by its id, in one change; the credential `keep` (the caller's) lives on.
+   * of the user, each by its id, in one change; the credential `keep` (the caller's) lives on. A retry
+   * whose first attempt committed (its answer lost) finds the new password stored: it revokes whatever
+   * is still live but `keep` and succeeds, rather than failing on the old password.
    */
   async changePassword(userId: string, keep: string, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
     const user = await this.#users.findById(userId);
     if (!user) throw new AuthError('unauthenticated');
-    const { passwordHash } = await this.#users.checkPasswordChange(user, currentPassword, newPassword, client);
+    const passwordHash = await this.#users.checkPasswordChange(user, currentPassword, newPassword, client);
     const sessions = (await this.#credentials.list(userId)).filter((c) => c.kind === 'cookie' && c.id !== keep);
     await this.#outbox.commit(async (change) => {
       if (!(await change.users.lockUser(userId))) throw new AuthError('unauthenticated');
-      await change.users.updateUser(userId, { passwordHash });
+      if (passwordHash !== null) await change.users.updateUser(userId, { passwordHash });
       for (const session of sessions) await endCredential(change, userId, session, 'password_changed', client);
       for (const family of await change.families.listFamilies(userId, change.now)) {
         if (family.id !== keep) await change.endFamily(family.id, 'password_changed', client);
       }
-      change.audit('password_changed', userId, client);
+      if (passwordHash !== null) change.audit('password_changed', userId, client);
     });
   }
 

@@ -93,7 +93,7 @@ export class Users {
    */
   async authenticate(rawUsername: string, rawPassword: string, client: ClientInfo): Promise<User> {
     const password = rawPassword.normalize('NFKC');
-    const user = await this.#checkPassword(usernameKey(rawUsername), password, client, 'login');
+    const { user } = await this.#checkPassword(usernameKey(rawUsername), password, client, 'login');
     if (this.#hasher.needsRehash(user.passwordHash)) {
       await this.#store.updateUser(user.id, { passwordHash: await this.#hasher.hash(password) });
     }
@@ -102,33 +102,39 @@ export class Users {
   }
 
   /**
-   * A password change's checks: the current password (throttled and counted like a login), then the
-   * new one against the policy. Returns the user and the new password's hash, to be stored by the
-   * caller together with the revocations the change makes.
+   * A password change's checks: the new password against the policy, then the current one (throttled
+   * and counted like a login). Returns the new password's hash, to be stored by the caller together
+   * with the revocations the change makes; or null when the stored password already is the new one:
+   * a retry of a change whose answer was lost, which must converge rather than fail.
    */
-  async checkPasswordChange(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<{ user: User; passwordHash: string }> {
-    const checked = await this.#checkPassword(user.usernameKey, currentPassword.normalize('NFKC'), client, 'password_change');
+  async checkPasswordChange(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<string | null> {
     const password = newPassword.normalize('NFKC');
-    const error = checkPassword(password, checked.username, this.#policy, 'newPassword');
+    const error = checkPassword(password, user.username, this.#policy, 'newPassword');
     if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });
-    return { user: checked, passwordHash: await this.#hasher.hash(password) };
+    const checked = await this.#checkPassword(user.usernameKey, currentPassword.normalize('NFKC'), client, 'password_change', password);
+    return checked.matched === 'current' ? this.#hasher.hash(password) : null;
   }
 
-  async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string): Promise<User> {
+  /**
+   * `alternative`, when given, is accepted too, reported as `matched: 'alternative'`: only when the
+   * password itself is wrong, so equal work holds for every other answer.
+   */
+  async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string, alternative?: string): Promise<{ user: User; matched: 'current' | 'alternative' }> {
     this.#shedIfSaturated();
     const release = await this.#throttle
       .checkLogin(key, client.ip)
       .catch((error: unknown) => this.#auditThrottled(error, 'login_throttled', `login:${key}`, client, `${purpose}: account ${key.slice(0, 64)}`));
     try {
       const user = await this.#store.findUserByKey(key);
-      const ok = await this.#hasher.verify(user?.passwordHash ?? (await this.#dummyHash), password);
-      if (!user || !ok || user.disabled) {
+      const hash = user?.passwordHash ?? (await this.#dummyHash);
+      const matched = (await this.#hasher.verify(hash, password)) ? 'current' : alternative !== undefined && user && (await this.#hasher.verify(hash, alternative)) ? 'alternative' : null;
+      if (!user || !matched || user.disabled) {
         await this.#throttle.recordLoginFailure(key, client.ip);
         await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
         throw new AuthError('invalid_credentials');
       }
       await this.#throttle.recordLoginSuccess(key);
-      return user;
+      return { user, matched };
     } finally {
       // Only once the failure is counted may the next attempt on this account be checked.
       release();
