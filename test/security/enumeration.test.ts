@@ -84,7 +84,7 @@ describe.each([['/v1/session'], ['/v1/tokens']])('login enumeration on POST %s',
 });
 
 describe('password change enumeration', () => {
-  it('answers a wrong current password like a failed login, after the same work as a login failure', async () => {
+  it('answers a wrong current password like a failed login, counted once like a login failure', async () => {
     await start();
     const login = await t.app.inject({ method: 'POST', url: '/v1/session', payload: { username: 'alice', password: PASSWORD } });
     const cookie = login.cookies.find((c) => c.name === '__Host-tessera_session')!.value;
@@ -96,7 +96,9 @@ describe('password change enumeration', () => {
       headers: { ...sessionCookie(cookie), 'x-csrf-token': login.json().csrfToken },
     });
     expectProblem(res, 401, 'invalid_credentials');
-    expect(calls.filter((call) => call === 'hasher.verify')).toHaveLength(1);
+    // The current password, then the new one: a retry whose first attempt was stored finds the new password
+    // there and converges (issue 10). The caller is authenticated, so the extra check tells nothing about accounts.
+    expect(calls.filter((call) => call === 'hasher.verify')).toHaveLength(2);
     expect(calls.filter((call) => call.startsWith('limiter.'))).toEqual(['limiter.peek', 'limiter.peek', 'limiter.hit', 'limiter.hit']);
   });
 });
