@@ -5,14 +5,25 @@ import { openSqliteStores } from './adapters/sqlite/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { systemClock } from './core/clock.js';
+import { StartupError, isAuthError } from './core/errors.js';
 import { lifetimes } from './core/lifetimes.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
 import { type CoreOptions, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
 import type { RedisStores } from './adapters/redis/index.js';
 
+/** A URL as an operator may read it in a message: no password. */
+export const redacted = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
 async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
-  const url = config.databaseUrl;
+  try {
+    return await openDatabase(config.databaseUrl, clock);
+  } catch (error) {
+    throw new StartupError(`the database ${redacted(config.databaseUrl)}`, error);
+  }
+}
+
+async function openDatabase(url: string, clock: Clock): Promise<Stores> {
   if (url.startsWith('sqlite:')) return openSqliteStores(url.slice('sqlite:'.length), { clock });
   const { openPostgresStores } = await import('./adapters/postgres/index.js');
   // `?schema=NAME` keeps one deployment (or one test) in a schema of its own.
@@ -29,15 +40,16 @@ async function openSqlStores(config: Config, clock: Clock): Promise<Stores> {
  */
 export async function openStores(config: Config, clock: Clock): Promise<Stores> {
   const sql = await openSqlStores(config, clock);
-  if (config.redisUrl === null) return sql;
+  const redisUrl = config.redisUrl;
+  if (redisUrl === null) return sql;
   const { openRedisStores } = await import('./adapters/redis/index.js');
-  const redis = await openRedisStores(config.redisUrl, {
+  const redis = await openRedisStores(redisUrl, {
     clock,
     prefix: config.redisPrefix,
     retainMs: lifetimes(config.accessTtl * 1000).logRetainMs,
   }).catch(async (error: unknown) => {
     await sql.close();
-    throw error;
+    throw new StartupError(`Redis at ${redacted(redisUrl)}`, error);
   });
   return withRedis(sql, redis);
 }
@@ -76,7 +88,8 @@ export async function openTessera(config: Config, options: RuntimeOptions = {}):
     return await Tessera.create(stores, hasher, clock, { ...coreOptions(config, loadBlocklist()), ...options.core });
   } catch (error) {
     await stores.close();
-    throw error;
+    // Loading or making the keys is the first write: a database that opens but cannot be written fails here.
+    throw isAuthError(error, 'unavailable') ? new StartupError(`the database ${redacted(config.databaseUrl)}`, error) : error;
   }
 }
 

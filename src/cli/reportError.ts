@@ -1,5 +1,5 @@
 import { ConfigError } from '../config.js';
-import { AuthError } from '../core/errors.js';
+import { AuthError, StartupError } from '../core/errors.js';
 import { CliError } from './cliError.js';
 
 /** Messages for codes whose AuthError carries no detail of its own. */
@@ -25,7 +25,7 @@ export function reportError(error: unknown): number {
     process.stderr.write(`tessera: ${error.message}\n${error.usage === undefined ? '' : `\n${error.usage}\n`}`);
     return 1;
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof StartupError) {
     process.stderr.write(`tessera: ${error.message}\n`);
     return 1;
   }

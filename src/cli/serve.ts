@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { loggerOptions } from '../logger.js';
-import { buildHttp, openTessera } from '../runtime.js';
+import { buildHttp, openTessera, redacted } from '../runtime.js';
 
 /**
  * `tessera serve`: assemble, follow the revocation feed, listen. SIGTERM and SIGINT stop accepting,
@@ -27,5 +27,5 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
-  app.log.info(`Tessera serves on ${config.issuer} (store ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`);
+  app.log.info(`Tessera serves on ${config.issuer} (store ${redacted(config.databaseUrl)})`);
 }

@@ -1,4 +1,4 @@
-import { describeCause } from './storeHealth.js';
+import { describeCause, hintFor } from './storeHealth.js';
 
 /** Every stable, machine-readable code that Tessera answers with. HTTP maps each to a status in one table. */
 export type ErrorCode =
@@ -67,4 +67,14 @@ export function isAuthError(error: unknown, code?: ErrorCode): error is AuthErro
 /** A setting is wrong (a bad variable, a key secret that does not open the stored keys): the operator must fix it. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** A store cannot be opened at start-up: the message names it, the cause, and what to do. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+
+  constructor(what: string, cause: unknown) {
+    const hint = hintFor(cause);
+    super(`cannot open ${what}: ${describeCause(cause)}${hint === null ? '' : `; ${hint}`}`, { cause });
+  }
 }

@@ -36,6 +36,8 @@ export class Faults {
   #down = false;
   /** Writes with this label fail until `disarm`, whatever else goes through: one store away. */
   #away: string | null = null;
+  /** What a failed write throws: a lost connection, unless a test says otherwise (a full disk). */
+  #error: (label: string) => Error = (label) => new InjectedFault(label);
   /** Every write seen while counting, in order. */
   readonly seen: string[] = [];
   hit: string | null = null;
@@ -48,6 +50,11 @@ export class Faults {
     this.#down = false;
     this.seen.length = 0;
     this.hit = null;
+  }
+
+  /** Failed writes throw this instead of a lost connection, as a driver would on a full disk. */
+  failWith(error: (label: string) => Error): void {
+    this.#error = error;
   }
 
   /** From now on, every write labelled `label` fails, and only those. */
@@ -63,7 +70,7 @@ export class Faults {
   }
 
   async write<T>(label: string, op: () => Promise<T>): Promise<T> {
-    if (this.#down || label === this.#away) throw new InjectedFault(label);
+    if (this.#down || label === this.#away) throw this.#error(label);
     if (this.#armedAt === null) {
       if (this.hit === null) this.seen.push(label);
       return op();
@@ -74,10 +81,10 @@ export class Faults {
     this.#armedAt = null;
     if (this.#mode === 'after') {
       await op();
-      throw new InjectedFault(label);
+      throw this.#error(label);
     }
     this.#down = this.#mode === 'outage';
-    throw new InjectedFault(label);
+    throw this.#error(label);
   }
 }
 

@@ -104,6 +104,31 @@ describe('per-account back-off', () => {
     expect(state?.count).toBe(processed);
   });
 
+  it('serialises concurrent logins on one account instead of refusing them: 8 correct ones all succeed', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => login(i % 2 ? 'alice' : 'ALICE', PASSWORD, {}, i % 3 ? '/v1/session' : '/v1/tokens')),
+    );
+    expect(answers.map((res) => res.statusCode)).toEqual(Array(8).fill(200));
+    expect(await t.stores.limiter.peek('login:account:alice', t.clock.now())).toBeNull();
+  });
+
+  it('counts every one of concurrent wrong logins, each checked after the one before it counted', async () => {
+    t = await testApp();
+    await t.register('alice');
+    // Under the back-off threshold, every one of 5 parallel guesses is processed and counted.
+    const five = await Promise.all(Array.from({ length: 5 }, () => login('alice', WRONG)));
+    expect(five.map((res) => res.statusCode)).toEqual(Array(5).fill(401));
+    expect((await t.stores.limiter.peek('login:account:alice', t.clock.now()))?.count).toBe(5);
+    t.advance(HOUR);
+    // 8 in parallel: the first 5 are processed (401) and counted; the 6th is checked only after the 5th
+    // counted, so the back-off (1 s after 5 failures) refuses it and the rest, as it would sequentially.
+    const eight = await Promise.all(Array.from({ length: 8 }, () => login('alice', WRONG)));
+    expect(eight.map((res) => res.statusCode)).toEqual([...Array(5).fill(401), ...Array(3).fill(429)]);
+    expect((await t.stores.limiter.peek('login:account:alice', t.clock.now()))?.count).toBe(5);
+  });
+
   it('counts unknown names too, so that a 429 says nothing about whether the account exists', async () => {
     t = await testApp();
     await t.register('alice');

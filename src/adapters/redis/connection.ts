@@ -28,13 +28,18 @@ export function connectionOptions(name: string, settings: ConnectionSettings): R
 /** Opens a connection and waits until it is ready; rejects (and stops retrying) when Redis is not there. */
 export async function connect(url: string, options: RedisOptions, onError: (error: Error) => void): Promise<Redis> {
   const redis = new Redis(url, options);
-  redis.on('error', onError);
+  // The rejection says only that the connection closed; the error event before it says why (ECONNREFUSED…).
+  let cause: Error | null = null;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+    onError(error);
+  });
   try {
     await redis.connect();
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw storeUnavailable('redis', error);
+    throw storeUnavailable('redis', cause ?? error);
   }
 }
 
