@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config.js';
 import { openTessera } from '../../src/runtime.js';
 import { POSTGRES_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { ROOT, type Started, freePort, start, startRedis, startServer, tempDir, within } from '../support/processes.js';
+import { PASSWORD, bearer, call, cookie, json, login, tokens } from './client.js';
 
 /**
  * Three server processes on one PostgreSQL and one Redis, plus a process using the verifier library
@@ -13,7 +14,6 @@ import { ROOT, type Started, freePort, start, startRedis, startServer, tempDir, 
  */
 const available = (await serviceAvailable('postgres')) && (await serviceAvailable('redis'));
 const BOUND_MS = 3000;
-const PASSWORD = 'correct horse battery staple';
 const ISSUER = 'http://tessera.test';
 const FEED_SECRET = 'feed-secret-for-the-multi-instance-test';
 
@@ -26,15 +26,6 @@ describe.skipIf(!available)('three instances on PostgreSQL and Redis, and a veri
   let env: Record<string, string>;
   let A: string, B: string, C: string;
 
-  const call = (url: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
-    fetch(url + path, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const json = async (response: Response) => ({ status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> });
-  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const cookie = (value: string) => ({ cookie: `__Host-tessera_session=${value}` });
 
   async function startVerifier(): Promise<{ process: Started; url: string }> {
     const port = await freePort();
@@ -53,15 +44,6 @@ describe.skipIf(!available)('three instances on PostgreSQL and Redis, and a veri
   }
   let V: string;
 
-  async function login(url: string, username: string) {
-    const res = await call(url, 'POST', '/v1/session', {}, { username, password: PASSWORD });
-    const value = /__Host-tessera_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
-    return { cookie: value, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
-  }
-  async function tokens(url: string, username: string) {
-    const res = await json(await call(url, 'POST', '/v1/tokens', {}, { username, password: PASSWORD }));
-    return { access: res.body.access_token as string, refresh: res.body.refresh_token as string };
-  }
   const refusedEverywhere = (headers: Record<string, string>, code: string, urls: string[]) =>
     within(BOUND_MS, async () => {
       const answers = await Promise.all(urls.map(async (url) => json(await call(url, 'GET', url === V ? '/' : '/v1/me', headers))));

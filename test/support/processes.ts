@@ -73,9 +73,9 @@ export function start(command: string, args: string[], env: Record<string, strin
   };
 }
 
-/** Starts `tessera serve` from dist/ and waits for /healthz. */
+/** Starts `tessera serve` from dist/ (on env's TESSERA_PORT, else a free port) and waits for /healthz. */
 export async function startServer(env: Record<string, string>): Promise<Started & { url: string }> {
-  const port = await freePort();
+  const port = env.TESSERA_PORT ? Number(env.TESSERA_PORT) : await freePort();
   const server = start('node', [CLI, 'serve'], { TESSERA_PORT: String(port), TESSERA_LOG_LEVEL: 'warn', ...env });
   const url = `http://127.0.0.1:${port}`;
   try {
