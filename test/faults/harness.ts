@@ -35,9 +35,16 @@ export const quickHasher: PasswordHasher = {
   saturated: () => false,
 };
 
+export interface Opened {
+  stores: Stores;
+  close(): Promise<void>;
+  /** Makes Redis lose everything this backend keeps there, as FLUSHALL or a restart without persistence would. */
+  loseRedis?(): Promise<void>;
+}
+
 export interface Backend {
   name: string;
-  open(clock: Clock): Promise<{ stores: Stores; close(): Promise<void> }>;
+  open(clock: Clock): Promise<Opened>;
 }
 
 export const memoryBackend: Backend = { name: 'memory', open: async (clock) => ({ stores: createMemoryStores({ clock }), close: async () => undefined }) };
@@ -61,15 +68,19 @@ export const postgresRedisBackend: Backend = {
     const name = uniqueName('faults').toLowerCase();
     const sql = await openPostgresStores(POSTGRES_URL, { clock, schema: name, poolSize: 4 });
     const redis = await openRedisStores(REDIS_URL, { clock, prefix: `${name}:` });
+    const loseRedis = async (): Promise<void> => {
+      const admin = rawClient(REDIS_URL);
+      await deletePrefix(admin, `${name}:`);
+      admin.disconnect();
+    };
     return {
       stores: withRedis(sql, redis),
+      loseRedis,
       close: async () => {
         await redis.close();
         await sql.close();
         await dropPostgresSchema(POSTGRES_URL, name);
-        const admin = rawClient(REDIS_URL);
-        await deletePrefix(admin, `${name}:`);
-        admin.disconnect();
+        await loseRedis();
       },
     };
   },
@@ -90,15 +101,20 @@ export class Harness {
   readonly clock: ManualClock;
   readonly stores: Stores;
   readonly tessera: Tessera;
-  readonly #close: () => Promise<void>;
+  readonly #opened: Opened;
   readonly #others: Tessera[] = [];
 
-  private constructor(faults: Faults, clock: ManualClock, stores: Stores, tessera: Tessera, close: () => Promise<void>) {
+  private constructor(faults: Faults, clock: ManualClock, opened: Opened, tessera: Tessera) {
     this.faults = faults;
     this.clock = clock;
-    this.stores = stores;
+    this.stores = opened.stores;
     this.tessera = tessera;
-    this.#close = close;
+    this.#opened = opened;
+  }
+
+  /** Null where the backend keeps nothing in Redis. */
+  get loseRedis(): (() => Promise<void>) | null {
+    return this.#opened.loseRedis ?? null;
   }
 
   static async open(backend: Backend, clock: ManualClock): Promise<Harness> {
@@ -106,7 +122,7 @@ export class Harness {
     const faults = new Faults();
     const tessera = await Tessera.create(faultyStores(shared(opened.stores), faults), quickHasher, clock, options);
     await tessera.start({ upkeep: false });
-    return new Harness(faults, clock, opened.stores, tessera, opened.close);
+    return new Harness(faults, clock, opened, tessera);
   }
 
   /** An instance that starts now on the same stores: it knows only what the durable log says. */
@@ -128,7 +144,7 @@ export class Harness {
   async close(): Promise<void> {
     for (const other of this.#others) await other.close();
     await this.tessera.close();
-    await this.#close();
+    await this.#opened.close();
   }
 }
 

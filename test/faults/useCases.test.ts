@@ -101,6 +101,34 @@ for (const backend of BACKENDS) {
       expect(await verdict((await h.fresh()).validateSession(token))).toBe('refused');
     });
 
+    it.skipIf(backend !== postgresRedisBackend)('publishes the log to the stream again after Redis lost it: a verifier that starts then still refuses', async () => {
+      const alice = await h.tessera.register(`lost${Date.now().toString(36)}`, PASSWORD, null);
+      const pair = await h.tessera.logInWithTokens(alice.username, PASSWORD, 'body', CLIENT);
+      await h.tessera.revokeToken(pair.refreshToken, CLIENT);
+      await h.relay(); // the stream is marked intact on a first pass
+      const bus = h.stores.bus!;
+      expect(await bus.intact()).toBe(true);
+      await h.loseRedis!();
+      expect(await bus.intact()).toBe(false);
+      const replay = async (): Promise<{ sids: string[]; beats: number }> => {
+        const seen = { sids: [] as string[], beats: 0 };
+        const subscription = bus.subscribe(
+          { onEvent: (m) => void (m.event.type === 'credential' && seen.sids.push(m.event.sid)), onHeartbeat: () => void seen.beats++ },
+          { sinceTime: h.clock.now() - h.tessera.lifetimes.revocationRetainMs },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await subscription.close();
+        return seen;
+      };
+      // A verifier starting now would find the stream empty: it sends no heartbeat, so it is not ready.
+      expect(await replay()).toEqual({ sids: [], beats: 0 });
+      await h.relay();
+      expect(await bus.intact()).toBe(true);
+      const after = await replay();
+      expect(after.sids).toContain(pair.family.id);
+      expect(after.beats).toBeGreaterThan(0);
+    });
+
     for (const scenario of SCENARIOS) {
       it(scenario.name, async () => {
         const counting = await scenario.prepare(h);
