@@ -1,3 +1,4 @@
+import type { KeyState } from '../core/keyring.js';
 import type { Tessera } from '../core/tessera.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CommandGroup } from './command.js';
@@ -7,29 +8,35 @@ import { withTessera } from './withTessera.js';
 interface KeyView {
   kid: string;
   alg: string;
+  /** next (published, signs from activatesAt), active (signs), retiring (published until publishedUntil), retired. */
+  state: KeyState;
   createdAt: string;
-  retiredAt: string;
-  signing: boolean;
-  /** When the key leaves the JWKS; null while it signs. */
+  activatesAt: string;
+  retiredAt: string | null;
+  /** When the key leaves the JWKS; null while no newer key is scheduled. */
   publishedUntil: string | null;
 }
 
-/** The keys as the keyring itself describes them, so the times shown are the ones the server keeps. */
+/** The keys as the keyring itself describes them, so the states and times shown are the ones the servers follow. */
 async function keyViews(tessera: Tessera): Promise<KeyView[]> {
   return (await tessera.describeKeys()).map((key) => ({
     kid: key.kid,
     alg: key.alg,
+    state: key.state,
     createdAt: when(key.createdAt),
-    retiredAt: when(key.retiredAt),
-    signing: key.signing,
+    activatesAt: when(key.activatesAt),
+    retiredAt: key.retiredAt === null ? null : when(key.retiredAt),
     publishedUntil: key.publishedUntil === null ? null : when(key.publishedUntil),
   }));
 }
 
 const LIST_USAGE = `Usage: tessera keys list [--json]
 
-Lists the stored signing keys, newest first: the one that signs, and retired ones that stay in the
-JWKS until the tokens they signed have expired.`;
+Lists the stored signing keys, newest first, each with its state:
+  next      published in the JWKS, signs from SIGNS FROM (once every cached JWKS has it)
+  active    signs
+  retiring  no longer signs; stays in the JWKS until the tokens it signed have expired
+  retired   out of the JWKS; deleted at the next rotation`;
 
 const list: Command = {
   usage: LIST_USAGE,
@@ -40,11 +47,8 @@ const list: Command = {
       printJson({ keys: views });
       return 0;
     }
-    const now = Date.now();
-    const published = (v: KeyView): string =>
-      v.publishedUntil === null ? 'yes' : Date.parse(v.publishedUntil) > now ? `until ${v.publishedUntil}` : 'no';
-    const rows = views.map((v) => [v.kid, v.alg, v.createdAt, v.retiredAt, v.signing ? 'yes' : 'no', published(v)]);
-    print(views.length === 0 ? 'no stored keys' : formatTable(['KID', 'ALG', 'CREATED', 'RETIRED', 'SIGNS', 'IN JWKS'], rows));
+    const rows = views.map((v) => [v.kid, v.alg, v.state, v.createdAt, v.activatesAt, v.retiredAt ?? '-', v.publishedUntil ?? '-']);
+    print(views.length === 0 ? 'no stored keys' : formatTable(['KID', 'ALG', 'STATE', 'CREATED', 'SIGNS FROM', 'STOPS SIGNING', 'IN JWKS UNTIL'], rows));
     if (config.signingAlg === 'HS256') print('HS256 signs with TESSERA_HS256_SECRET, which is never stored or published');
     return 0;
   },
@@ -52,8 +56,10 @@ const list: Command = {
 
 const ROTATE_USAGE = `Usage: tessera keys rotate
 
-Makes a new signing key (TESSERA_SIGNING_ALG). Running servers sign with it within 30 s; the old
-key stays in the JWKS until every token it signed has expired.`;
+Makes a new signing key (TESSERA_SIGNING_ALG), published in the JWKS at once. Running servers sign
+with it once every verifier's cached JWKS has it (100 s: a key reload, the JWKS max-age of 60 s and
+a margin); the key it replaces signs until then, and stays in the JWKS until every token it signed
+has expired.`;
 
 const rotate: Command = {
   usage: ROTATE_USAGE,
@@ -61,10 +67,10 @@ const rotate: Command = {
     parseCommandArgs(args, {}, [], ROTATE_USAGE);
     const { key, until } = await withTessera(config, async (tessera) => {
       const key = await tessera.rotateKeys(null);
-      return { key, until: when(key.createdAt + tessera.lifetimes.keyRetainMs) };
+      return { key, until: when(key.activatesAt + tessera.lifetimes.keyRetainMs) };
     });
-    print(`new signing key ${key.kid} (${key.alg})`);
-    print(`older keys stay in the JWKS until ${until}`);
+    print(`new signing key ${key.kid} (${key.alg}), in the JWKS now, signing from ${when(key.activatesAt)}`);
+    print(`the keys it replaces stay in the JWKS until ${until}`);
     return 0;
   },
 };

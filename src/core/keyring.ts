@@ -3,6 +3,7 @@ import { type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { Clock } from './clock.js';
 import { hmac, randomToken, sha256 } from './crypto.js';
 import { AuthError, ConfigError } from './errors.js';
+import { KEY_PUBLISH_AHEAD_MS } from './lifetimes.js';
 import { type VerifyKey, importVerifyKey } from './jws.js';
 import type { SigningAlg, StoredKey } from './model.js';
 import type { KeyStore } from './ports.js';
@@ -25,14 +26,27 @@ interface SigningKey {
   key: KeyObject;
 }
 
+/** Where a key stands: published ahead of signing, signing, published only for verification, or gone. */
+export type KeyState = 'next' | 'active' | 'retiring' | 'retired';
+
+export interface KeyDescription extends StoredKey {
+  state: KeyState;
+  /** When it leaves the JWKS; null while no newer key is scheduled. */
+  publishedUntil: number | null;
+}
+
 /**
- * The signing keys and the server secret. The newest key signs; retired keys stay in the JWKS until
- * every token they signed has expired (DESIGN.md, "Signing").
+ * The signing keys and the server secret. A rotated key is published in the JWKS first and signs only
+ * once every verifier's cached JWKS has it (KEY_PUBLISH_AHEAD_MS); the key it replaces signs until
+ * then, and stays in the JWKS until every token it signed has expired (DESIGN.md, "Signing").
  */
 export class Keyring {
   readonly #store: KeyStore;
   readonly #options: KeyringOptions;
-  #signing: SigningKey | null = null;
+  /** The keys that sign now or will, newest first, as last read; their private parts opened on first use. */
+  #signers: StoredKey[] = [];
+  #opened = new Map<string, SigningKey>();
+  #hs256: SigningKey | null = null;
   #verify = new Map<string, VerifyKey>();
   #jwks: JWK[] = [];
   #serverSecret: Buffer = Buffer.alloc(0);
@@ -49,7 +63,8 @@ export class Keyring {
     keyring.#serverSecret = Buffer.from(keyring.#unseal(secret), 'base64url');
     await keyring.#sealStored(secret);
     await keyring.reload();
-    if (options.alg !== 'HS256' && keyring.#signing?.alg !== options.alg) await keyring.rotate();
+    // No key yet, or another algorithm configured: a key that signs at once (no verifier can have it cached anyway).
+    if (options.alg !== 'HS256' && keyring.#signingAt(options.clock.now())?.alg !== options.alg) await keyring.rotate({ at: 'now' });
     return keyring;
   }
 
@@ -69,12 +84,9 @@ export class Keyring {
   /** Re-reads the store, so that a rotation made elsewhere (another instance, the CLI) is seen. */
   async reload(): Promise<void> {
     const now = this.#options.clock.now();
-    const stored = (await this.#store.listKeys()).filter(
-      (key) => key.retiredAt === null || key.retiredAt + this.#options.retainMs > now,
-    );
+    const stored = (await this.#store.listKeys()).filter((key) => !this.#gone(key, now));
     const verify = new Map<string, VerifyKey>();
     const jwks: JWK[] = [];
-    let signing: SigningKey | null = null;
     for (const key of stored) {
       if (key.publicJwk === null) continue;
       const jwk = JSON.parse(key.publicJwk) as JWK;
@@ -82,21 +94,36 @@ export class Keyring {
       if (!imported) continue;
       verify.set(key.kid, imported);
       jwks.push({ ...jwk, kid: key.kid, alg: key.alg, use: 'sig' });
-      if (key.retiredAt === null && signing === null) {
-        // Opening a sealed key runs scrypt on the event loop (~0.1 s), and an unknown kid triggers a reload: keep the open key (ASVS 5.0 V15.2.2).
-        signing = this.#signing?.kid === key.kid ? this.#signing : this.#openSigningKey(key);
-      }
     }
+    this.#signers = stored.filter((key) => key.publicJwk !== null && (key.retiredAt === null || key.retiredAt > now));
     if (this.#options.alg === 'HS256') {
       const secret = Buffer.from(this.#options.hs256Secret ?? '');
       const kid = `hs256-${sha256(secret).toString('base64url').slice(0, 16)}`;
       const key = createSecretKey(secret);
-      signing = { kid, alg: 'HS256', key };
+      this.#hs256 = { kid, alg: 'HS256', key };
       verify.set(kid, { kid, alg: 'HS256', key });
     }
-    this.#signing = signing;
     this.#verify = verify;
     this.#jwks = jwks;
+  }
+
+  /** Past its retention: every token it signed has expired. */
+  #gone(key: StoredKey, now: number): boolean {
+    return key.retiredAt !== null && key.retiredAt + this.#options.retainMs <= now;
+  }
+
+  /** The key that signs at `now`: the newest one active then. */
+  #signingAt(now: number): SigningKey | null {
+    if (this.#hs256) return this.#hs256;
+    const key = this.#signers.find((k) => k.activatesAt <= now && (k.retiredAt === null || k.retiredAt > now));
+    if (!key) return null;
+    let opened = this.#opened.get(key.kid);
+    if (!opened) {
+      // Opening a sealed key runs scrypt on the event loop (~0.1 s): once per key (ASVS 5.0 V15.2.2).
+      opened = this.#openSigningKey(key);
+      this.#opened.set(key.kid, opened);
+    }
+    return opened;
   }
 
   #openSigningKey(key: StoredKey): SigningKey {
@@ -104,23 +131,26 @@ export class Keyring {
     return { kid: key.kid, alg: key.alg, key: createPrivateKey({ key: privateJwk, format: 'jwk' }) };
   }
 
-  /** Makes a new key that signs from now on, retires the others, and drops those past retention. */
-  async rotate(): Promise<StoredKey> {
+  /**
+   * Makes a new key, published now, that signs from `at` (default: once every cached JWKS has it),
+   * when the keys signing until then retire; drops the keys past retention.
+   */
+  async rotate(options: { at?: 'now' } = {}): Promise<StoredKey> {
     if (this.#options.alg === 'HS256') {
       throw new AuthError('validation_failed', { detail: 'HS256 keys come from TESSERA_HS256_SECRET; change it to rotate' });
     }
     const now = this.#options.clock.now();
-    const stored = await this.#generate(this.#options.alg, now);
+    const stored = await this.#generate(this.#options.alg, now, options.at === 'now' ? now : now + KEY_PUBLISH_AHEAD_MS);
     await this.#store.insertKey(stored);
-    await this.#store.retireKeysExcept(stored.kid, now);
+    await this.#store.retireKeysExcept(stored.kid, stored.activatesAt);
     for (const key of await this.#store.listKeys()) {
-      if (key.retiredAt !== null && key.retiredAt + this.#options.retainMs <= now) await this.#store.deleteKey(key.kid);
+      if (this.#gone(key, now)) await this.#store.deleteKey(key.kid);
     }
     await this.reload();
     return stored;
   }
 
-  async #generate(alg: Exclude<SigningAlg, 'HS256'>, now: number): Promise<StoredKey> {
+  async #generate(alg: Exclude<SigningAlg, 'HS256'>, now: number, activatesAt: number): Promise<StoredKey> {
     const { publicKey, privateKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, { extractable: true });
     const kid = randomToken(12);
     return {
@@ -129,23 +159,20 @@ export class Keyring {
       publicJwk: JSON.stringify(await exportJWK(publicKey)),
       privateJwk: this.#sealIfConfigured(JSON.stringify(await exportJWK(privateKey))),
       createdAt: now,
+      activatesAt,
       retiredAt: null,
     };
   }
 
-  /**
-   * Every stored key, newest first, with whether it signs and until when it stays in the JWKS (null
-   * while it signs): what `tessera keys list` shows, by the same rule the JWKS follows.
-   */
-  async describe(): Promise<Array<StoredKey & { signing: boolean; publishedUntil: number | null }>> {
-    const keys = await this.#store.listKeys();
-    // The newest key that is not retired signs (keys come newest first); HS256 signs with the configured secret.
-    const signingKid = this.#options.alg === 'HS256' ? null : keys.find((key) => key.retiredAt === null)?.kid;
-    return keys.map((key) => ({
-      ...key,
-      signing: key.kid === signingKid,
-      publishedUntil: key.retiredAt === null ? null : key.retiredAt + this.#options.retainMs,
-    }));
+  /** Every stored key, newest first, with its state and its times, by the rules the JWKS and signing follow. */
+  async describe(): Promise<KeyDescription[]> {
+    const now = this.#options.clock.now();
+    const signing = this.#options.alg === 'HS256' ? null : this.#signingAt(now)?.kid;
+    return (await this.#store.listKeys()).map((key) => {
+      const state: KeyState =
+        key.kid === signing ? 'active' : key.activatesAt > now ? 'next' : this.#gone(key, now) ? 'retired' : key.retiredAt !== null && key.retiredAt <= now ? 'retiring' : 'active';
+      return { ...key, state, publishedUntil: key.retiredAt === null ? null : key.retiredAt + this.#options.retainMs };
+    });
   }
 
   /** The key with that id, pinned to its algorithm; undefined when unknown or expired. */
@@ -159,7 +186,7 @@ export class Keyring {
   }
 
   async sign(claims: Record<string, unknown>): Promise<string> {
-    const signing = this.#signing;
+    const signing = this.#signingAt(this.#options.clock.now());
     if (!signing) throw new AuthError('unavailable', { detail: 'no signing key is loaded' });
     return new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: 'at+jwt', kid: signing.kid }).sign(signing.key);
   }

@@ -10,6 +10,15 @@ export const boundedLeeway = (seconds: number): number => Math.min(Math.max(0, s
 /** How often an instance re-reads the signing keys, to see a rotation made elsewhere. */
 export const KEY_RELOAD_MS = 30 * SECOND;
 
+/** How long a verifier may cache the JWKS (its `Cache-Control: max-age`). */
+export const JWKS_MAX_AGE_SECONDS = 60;
+
+/**
+ * How long a new key is published before it signs: every instance has re-read the keys (one reload),
+ * then every cached copy of the JWKS without it has expired (its max-age), plus a margin for clocks.
+ */
+export const KEY_PUBLISH_AHEAD_MS = KEY_RELOAD_MS + JWKS_MAX_AGE_SECONDS * SECOND + 10 * SECOND;
+
 /** Records and tombstones stay this long past their end, so that "expired" and "revoked" stay exact. */
 export const RECORD_RETENTION_MS = DAY;
 

@@ -91,7 +91,9 @@ export interface StoredKey {
   /** Private JWK as JSON, or `enc:v1:...` when encrypted with TESSERA_KEY_SECRET. */
   privateJwk: string;
   createdAt: number;
-  /** When a newer key took over signing; null while this key signs. */
+  /** When it starts to sign: published in the JWKS from `createdAt`, so that verifiers have it first. */
+  activatesAt: number;
+  /** When a newer key takes over signing; null while no newer key is scheduled. */
   retiredAt: number | null;
 }
 

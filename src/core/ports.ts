@@ -91,7 +91,7 @@ export interface KeyStore {
   listKeys(): Promise<StoredKey[]>;
   /** Rejects when the kid exists. */
   insertKey(key: StoredKey): Promise<void>;
-  /** Sets `retiredAt` on every key that has none, except `keepKid`. */
+  /** Sets `retiredAt = at` on every key that has none, except `keepKid`. */
   retireKeysExcept(keepKid: string, at: number): Promise<void>;
   deleteKey(kid: string): Promise<void>;
   /**

@@ -82,7 +82,7 @@ describe('tessera migrate', () => {
     try {
       const first = await fresh.cli(['migrate']);
       expect(first.code).toBe(0);
-      expect(first.stdout).toBe(`applied 001_init.sql\napplied 002_outbox.sql\nthe schema of sqlite:${fresh.dbPath} is now current\n`);
+      expect(first.stdout).toBe(`applied 001_init.sql\napplied 002_outbox.sql\napplied 003_key_activation.sql\nthe schema of sqlite:${fresh.dbPath} is now current\n`);
       const second = await fresh.cli(['migrate']);
       expect(second.code).toBe(0);
       expect(second.stdout).toBe(`the schema of sqlite:${fresh.dbPath} is current\n`);

@@ -9,6 +9,7 @@ const key = (kid: string, createdAt: number, overrides: Partial<StoredKey> = {})
   publicJwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: kid }),
   privateJwk: `enc:v1:${kid}`,
   createdAt,
+  activatesAt: createdAt,
   retiredAt: null,
   ...overrides,
 });

@@ -122,7 +122,7 @@ describe.skipIf(!available)('postgres', () => {
       const schema = uniqueName('tessera').toLowerCase();
       const opened = await Promise.all(Array.from({ length: 4 }, () => openPostgresStores(POSTGRES_URL, { clock: new ManualClock(), schema })));
       try {
-        expect(await rawQuery(schema, 'SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }]);
+        expect(await rawQuery(schema, 'SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }, { name: '003_key_activation.sql' }]);
       } finally {
         for (const stores of opened) await stores.close();
         await dropPostgresSchema(POSTGRES_URL, schema);

@@ -18,7 +18,7 @@ export function sqlAdapterCases(name: string, open: () => Promise<OpenedSqlStore
       const opened = await open();
       try {
         await (await opened.peer()).close();
-        expect(await opened.raw('SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }]);
+        expect(await opened.raw('SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }, { name: '003_key_activation.sql' }]);
       } finally {
         await opened.close();
       }

@@ -123,6 +123,7 @@ export const keyFromRow = (row: Selectable<SigningKeysTable>): StoredKey => ({
   publicJwk: row.public_jwk,
   privateJwk: row.private_jwk,
   createdAt: row.created_at,
+  activatesAt: row.activates_at,
   retiredAt: row.retired_at,
 });
 
@@ -132,6 +133,7 @@ export const keyToRow = (k: StoredKey): Insertable<SigningKeysTable> => ({
   public_jwk: k.publicJwk,
   private_jwk: k.privateJwk,
   created_at: k.createdAt,
+  activates_at: k.activatesAt,
   retired_at: k.retiredAt,
 });
 

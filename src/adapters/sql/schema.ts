@@ -47,6 +47,7 @@ export interface SigningKeysTable {
   public_jwk: string | null;
   private_jwk: string;
   created_at: number;
+  activates_at: number;
   retired_at: number | null;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { JWKS_MAX_AGE_SECONDS } from '../../core/lifetimes.js';
 import type { Tessera } from '../../core/tessera.js';
 
 /** Liveness, readiness and the public keys: no credential needed. */
@@ -15,7 +16,8 @@ export const healthRoutes =
     });
 
     app.get('/.well-known/jwks.json', { schema: { tags: ['tokens'], summary: 'Public signing keys (RFC 7517)' } }, async (_request, reply) => {
-      reply.header('cache-control', 'public, max-age=60');
+      // Verifiers may cache this long: a rotated key is published at least that much before it signs.
+      reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
       return tessera.jwks();
     });
   };
