@@ -37,6 +37,8 @@ export interface Config {
   hashConcurrency: number;
   hashQueue: number;
   logLevel: string;
+  /** Settings that are allowed but unwise (a lifetime below its recommended floor); logged at start-up. */
+  warnings: string[];
 }
 
 export { ConfigError };
@@ -141,13 +143,21 @@ export function parseConfig(env: Env): Readonly<Config> {
   if (signingAlg === 'HS256' && hs256Secret === null) {
     throw new ConfigError('TESSERA_HS256_SECRET: required when TESSERA_SIGNING_ALG is HS256 (at least 32 bytes)');
   }
-  const accessTtl = read(env, 'TESSERA_ACCESS_TTL', 900, integer(10, 86_400));
-  const refreshTtl = read(env, 'TESSERA_REFRESH_TTL', 2_592_000, integer(60));
-  const refreshAbsoluteTtl = read(env, 'TESSERA_REFRESH_ABSOLUTE_TTL', 7_776_000, integer(60));
-  const sessionIdleTtl = read(env, 'TESSERA_SESSION_IDLE_TTL', 1800, integer(60));
-  const sessionAbsoluteTtl = read(env, 'TESSERA_SESSION_ABSOLUTE_TTL', 43_200, integer(60));
-  const sessionRememberIdleTtl = read(env, 'TESSERA_SESSION_REMEMBER_IDLE_TTL', 604_800, integer(60));
-  const sessionRememberTtl = read(env, 'TESSERA_SESSION_REMEMBER_TTL', 2_592_000, integer(60));
+  // Any whole number of seconds from 1, so that an operator's tests can run an idle timeout in seconds;
+  // below the recommended floor, start-up warns.
+  const warnings: string[] = [];
+  const lifetime = (name: string, fallback: number, floor: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const value = read(env, name, fallback, integer(1, max));
+    if (value < floor) warnings.push(`${name}=${value} is below the recommended ${floor} s: fine for tests, not for production`);
+    return value;
+  };
+  const accessTtl = lifetime('TESSERA_ACCESS_TTL', 900, 60, 86_400);
+  const refreshTtl = lifetime('TESSERA_REFRESH_TTL', 2_592_000, 300);
+  const refreshAbsoluteTtl = lifetime('TESSERA_REFRESH_ABSOLUTE_TTL', 7_776_000, 300);
+  const sessionIdleTtl = lifetime('TESSERA_SESSION_IDLE_TTL', 1800, 300);
+  const sessionAbsoluteTtl = lifetime('TESSERA_SESSION_ABSOLUTE_TTL', 43_200, 300);
+  const sessionRememberIdleTtl = lifetime('TESSERA_SESSION_REMEMBER_IDLE_TTL', 604_800, 300);
+  const sessionRememberTtl = lifetime('TESSERA_SESSION_REMEMBER_TTL', 2_592_000, 300);
 
   const config: Config = {
     host,
@@ -168,7 +178,8 @@ export function parseConfig(env: Env): Readonly<Config> {
     signingAlg,
     hs256Secret,
     trustProxy: read(env, 'TESSERA_TRUST_PROXY', [] as string[], (raw) => list(raw).map(proxyAddress)),
-    allowedOrigins: read(env, 'TESSERA_ALLOWED_ORIGINS', defaultOrigins(issuer), (raw) => list(raw).map(origin)),
+    // API.md: an origin passes when it is the issuer's or in the list: the list adds, it never replaces.
+    allowedOrigins: [...new Set([...defaultOrigins(issuer), ...read(env, 'TESSERA_ALLOWED_ORIGINS', [] as string[], (raw) => list(raw).map(origin))])],
     passwordMinLength: read(env, 'TESSERA_PASSWORD_MIN_LENGTH', 15, integer(8, 256)),
     maxSessionsPerUser: read(env, 'TESSERA_MAX_SESSIONS_PER_USER', 50, integer(1, 10_000)),
     keySecret: read<string | null>(env, 'TESSERA_KEY_SECRET', null, (raw) => {
@@ -186,6 +197,7 @@ export function parseConfig(env: Env): Readonly<Config> {
     hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', Math.min(4, availableParallelism()), integer(1, 256)),
     hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),
     logLevel: read(env, 'TESSERA_LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+    warnings,
   };
   return Object.freeze(config);
 }

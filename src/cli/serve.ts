@@ -13,6 +13,7 @@ export async function serve(config: Config): Promise<void> {
   await tessera.start();
   const app = await buildHttp(tessera, config, loggerOptions(config.logLevel));
   log = app.log;
+  for (const warning of config.warnings) app.log.warn(warning);
   let closing = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return;
@@ -26,6 +27,6 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ host: config.host, port: config.port });
-  app.log.info(`Tessera serves on ${config.issuer} (store ${redacted(config.databaseUrl)})`);
+  const listening = await app.listen({ host: config.host, port: config.port });
+  app.log.info(`Tessera serves on ${config.issuer}, listening on ${listening} (store ${redacted(config.databaseUrl)})`);
 }

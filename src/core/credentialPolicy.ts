@@ -1,4 +1,4 @@
-import type { FieldError } from './errors.js';
+import { AuthError, type FieldError } from './errors.js';
 
 /** What registration and password changes enforce (API.md, "Registration"; NIST SP 800-63B rev. 4 §3.1.1.2). */
 export interface PasswordPolicy {
@@ -23,6 +23,22 @@ export const normalizeUsername = (raw: string): string => raw.normalize('NFKC');
 
 /** The unique key of a user name: NFKC, then lower case; login also trims, so that variants meet. */
 export const usernameKey = (raw: string): string => raw.trim().normalize('NFKC').toLowerCase();
+
+/**
+ * Refuses ill-formed UTF-16 (a lone surrogate): it cannot be encoded, so hashing would turn it into
+ * U+FFFD and make different passwords one (issue 11).
+ */
+export function checkWellFormed(value: string, field: string): FieldError | null {
+  return value.isWellFormed() ? null : { field, code: 'invalid_characters', message: 'must be well-formed Unicode (no lone surrogates)' };
+}
+
+/** Throws `validation_failed` naming every field that is not well-formed Unicode. */
+export function assertWellFormed(fields: Record<string, string>): void {
+  const errors = Object.entries(fields)
+    .map(([field, value]) => checkWellFormed(value, field))
+    .filter((error): error is FieldError => error !== null);
+  if (errors.length > 0) throw new AuthError('validation_failed', { detail: 'the request holds ill-formed Unicode', errors });
+}
 
 export function checkUsername(username: string): FieldError | null {
   const length = codePoints(username);

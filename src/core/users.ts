@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { toSeconds } from './clock.js';
 import {
   type PasswordPolicy,
+  assertWellFormed,
   checkPassword,
   checkUsername,
   normalizeUsername,
@@ -55,6 +56,7 @@ export class Users {
 
   /** Validates and creates a user. `client` null means an operator (the CLI): no address limit. */
   async register(rawUsername: string, rawPassword: string, client: ClientInfo | null, role: Role = 'user'): Promise<User> {
+    assertWellFormed({ username: rawUsername, password: rawPassword });
     const username = normalizeUsername(rawUsername);
     const password = rawPassword.normalize('NFKC');
     const errors = [checkUsername(username), checkPassword(password, username, this.#policy)].filter(
@@ -92,6 +94,7 @@ export class Users {
    * check, one failure count (OWASP Authentication cheat sheet, "Authentication responses").
    */
   async authenticate(rawUsername: string, rawPassword: string, client: ClientInfo): Promise<User> {
+    assertWellFormed({ username: rawUsername, password: rawPassword });
     const password = rawPassword.normalize('NFKC');
     const { user } = await this.#checkPassword(usernameKey(rawUsername), password, client, 'login');
     if (this.#hasher.needsRehash(user.passwordHash)) {
@@ -108,6 +111,7 @@ export class Users {
    * a retry of a change whose answer was lost, which must converge rather than fail.
    */
   async checkPasswordChange(user: User, currentPassword: string, newPassword: string, client: ClientInfo): Promise<string | null> {
+    assertWellFormed({ currentPassword, newPassword });
     const password = newPassword.normalize('NFKC');
     const error = checkPassword(password, user.username, this.#policy, 'newPassword');
     if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });

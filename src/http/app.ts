@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Socket } from 'node:net';
 import type { Tessera } from '../core/tessera.js';
-import { drainOnClose, guardOrigin, methodNotAllowed, securityHeaders } from './guards.js';
+import { drainOnClose, guardOrigin, methodNotAllowed, refusePreflight, securityHeaders } from './guards.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { handleError, problemOf, sendProblem } from './problem.js';
@@ -52,6 +52,8 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
     trustProxy: options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     clientErrorHandler,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, an over-long path segment) go through the same problem JSON.
+    frameworkErrors: handleError,
     // Wrong types are 400s, never coerced; unknown members are left alone.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
@@ -66,12 +68,18 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   app.decorateRequest('principal', null);
   app.setErrorHandler(handleError);
   await app.register(cookie, { hook: false });
+  // Before CORS: a preflight from an origin that is not allowed is refused as such (403, no CORS headers).
+  app.addHook('onRequest', refusePreflight(options.allowedOrigins));
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && options.allowedOrigins.includes(origin)),
     credentials: true,
     allowedHeaders: ['Content-Type', 'Authorization', 'X-CSRF-Token'],
+    // Browser code may read these on a cross-origin answer: when to retry, and how to authenticate.
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAge: 600,
+    // A bare OPTIONS from an allowed origin is answered like a preflight, never with plain text.
+    strictPreflight: false,
   });
   app.addHook('onRequest', guardOrigin(options.allowedOrigins));
   app.addHook('onSend', securityHeaders(options.issuer.startsWith('https://'), drainOnClose(app)));

@@ -1,6 +1,7 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AccessClaims } from '../core/accessToken.js';
 import { AuthError } from '../core/errors.js';
+import { parseBearer } from '../core/problems.js';
 import type { Role } from '../core/model.js';
 import type { ValidSession } from '../core/sessions.js';
 import type { Tessera } from '../core/tessera.js';
@@ -29,21 +30,11 @@ declare module 'fastify' {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** RFC 6750 §2.1: `Bearer` and a b64token. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
 export const isUnsafe = (method: string): boolean => UNSAFE.has(method);
 
 /** The CSRF binding of a credential: its token is derived from it (core/sessions.ts). */
 export const csrfBinding = (principal: Pick<Principal, 'method' | 'sid'>): string =>
   `${principal.method === 'session' ? 'session' : 'family'}:${principal.sid}`;
-
-/** The b64token of an `Authorization: Bearer` value; `invalid_token` for anything else. */
-function bearerToken(header: string): string {
-  const match = BEARER.exec(header);
-  if (!match?.[1]) throw new AuthError('invalid_token', { detail: 'the Authorization header is not a bearer token' });
-  return match[1];
-}
 
 const tokenPrincipal = (claims: AccessClaims, viaCookie: boolean): Principal => ({
   userId: claims.sub,
@@ -71,11 +62,11 @@ const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
  */
 export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
-  if (header !== undefined) return tokenPrincipal(await tessera.verifyAccessToken(bearerToken(header)), false);
+  if (header !== undefined) return tokenPrincipal(await tessera.verifyAccessToken(parseBearer(header)), false);
   const session = cookieOf(request, COOKIES.session);
   if (session) return sessionPrincipal(await tessera.validateSession(session));
   const access = cookieOf(request, COOKIES.access);
-  if (access) return tokenPrincipal(await tessera.verifyAccessToken(bearerToken(`Bearer ${access}`)), true);
+  if (access) return tokenPrincipal(await tessera.verifyAccessToken(parseBearer(`Bearer ${access}`)), true);
   throw new AuthError('unauthenticated');
 }
 
@@ -87,7 +78,7 @@ export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest
 export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): Principal | null {
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const claims = tessera.verifyAccessTokenNow(bearerToken(header));
+    const claims = tessera.verifyAccessTokenNow(parseBearer(header));
     return claims && tokenPrincipal(claims, false);
   }
   const session = cookieOf(request, COOKIES.session);
@@ -97,7 +88,7 @@ export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): 
   }
   const access = cookieOf(request, COOKIES.access);
   if (access) {
-    const claims = tessera.verifyAccessTokenNow(bearerToken(`Bearer ${access}`));
+    const claims = tessera.verifyAccessTokenNow(parseBearer(`Bearer ${access}`));
     return claims && tokenPrincipal(claims, true);
   }
   throw new AuthError('unauthenticated');

@@ -21,6 +21,19 @@ export function guardOrigin(allowedOrigins: readonly string[]): onRequestHookHan
   };
 }
 
+/**
+ * A CORS preflight (OPTIONS with an Origin) from an origin that is not allowed: refused as such, 403
+ * with problem JSON and no CORS headers, rather than a 405 or 404 that would say nothing useful.
+ */
+export function refusePreflight(allowedOrigins: readonly string[]): onRequestHookHandler {
+  const allowed = new Set(allowedOrigins);
+  return (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (request.method !== 'OPTIONS' || origin === undefined || allowed.has(origin)) return done();
+    sendProblem(reply, new AuthError('forbidden', { detail: 'this origin may not make cross-origin requests here' }));
+  };
+}
+
 /** Headers on every response (API.md, "Operations"), and `Connection: close` while draining. */
 export function securityHeaders(https: boolean, draining: () => boolean): onSendHookHandler {
   return (_request, reply, payload, done) => {

@@ -1,58 +1,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type ErrorCode, type FieldError } from '../core/errors.js';
+import { PROBLEMS, problemResponse } from '../core/problems.js';
 
-/** The one table from error code to HTTP status and title (API.md, "Conventions"). */
-export const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
-  validation_failed: { status: 400, title: 'The request is not valid' },
-  invalid_credentials: { status: 401, title: 'The user name or password is wrong' },
-  unauthenticated: { status: 401, title: 'Authentication is required' },
-  session_expired: { status: 401, title: 'The session has expired' },
-  session_revoked: { status: 401, title: 'The session has been revoked' },
-  token_expired: { status: 401, title: 'The token has expired' },
-  token_revoked: { status: 401, title: 'The token has been revoked' },
-  invalid_token: { status: 401, title: 'The token is not valid' },
-  refresh_token_reused: { status: 401, title: 'A spent refresh token was reused' },
-  csrf_failed: { status: 403, title: 'The request failed the cross-site request forgery check' },
-  forbidden: { status: 403, title: 'The caller may not do this' },
-  not_found: { status: 404, title: 'Not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
-  username_taken: { status: 409, title: 'The user name is taken' },
-  payload_too_large: { status: 413, title: 'The body is too large' },
-  unsupported_media_type: { status: 415, title: 'The body must be application/json' },
-  rate_limited: { status: 429, title: 'Too many requests' },
-  header_too_large: { status: 431, title: 'The request headers are too large' },
-  internal_error: { status: 500, title: 'Internal error' },
-  unavailable: { status: 503, title: 'Service unavailable' },
-};
+export { PROBLEMS, problemOf } from '../core/problems.js';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: ErrorCode;
-  detail?: string;
-  errors?: FieldError[];
-}
-
-export function problemOf(code: ErrorCode, detail?: string, errors?: FieldError[]): Problem {
-  const { status, title } = PROBLEMS[code];
-  const problem: Problem = { type: `urn:tessera:problem:${code}`, title, status, code };
-  if (detail !== undefined) problem.detail = detail;
-  if (errors !== undefined) problem.errors = errors;
-  return problem;
-}
-
-const BEARER_CODES = new Set<ErrorCode>(['invalid_token', 'token_expired', 'token_revoked', 'unauthenticated']);
-
-/** Writes an AuthError as problem JSON, with the headers its code calls for. */
-export function sendProblem(reply: FastifyReply, error: AuthError, bearer = false): FastifyReply {
-  const problem = problemOf(error.code, error.detail, error.errors);
-  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
-  // RFC 6750 §3: a bearer request that fails says so in WWW-Authenticate.
-  if (bearer && BEARER_CODES.has(error.code)) {
-    reply.header('www-authenticate', error.code === 'unauthenticated' ? 'Bearer' : 'Bearer error="invalid_token"');
-  }
-  return reply.code(problem.status).type('application/problem+json').send(problem);
+/** Writes an AuthError as problem JSON, with the headers its code calls for (Retry-After, WWW-Authenticate). */
+export function sendProblem(reply: FastifyReply, error: AuthError, sentBearer = false): FastifyReply {
+  const { status, headers, body } = problemResponse(error, sentBearer);
+  // Set here as well as by the onSend hook: errors raised before routing skip the app's hooks.
+  return reply.code(status).headers({ ...headers, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' }).send(body);
 }
 
 interface AjvError {
@@ -72,17 +28,45 @@ function fieldErrors(validation: AjvError[]): FieldError[] {
   });
 }
 
-const FASTIFY_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'validation_failed',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'validation_failed',
+/**
+ * Fastify's own errors that a request can cause, by their status: each becomes our problem JSON (never
+ * Fastify's body, which echoes the URL). FST_ERR_MAX_PARAM_LENGTH's 414 has no code of its own in
+ * API.md: an over-long path segment is a request that is not valid.
+ */
+const FRAMEWORK_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  414: 'validation_failed',
+  415: 'unsupported_media_type',
+  431: 'header_too_large',
 };
 
+const FRAMEWORK_DETAIL: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'the URL is not valid',
+  FST_ERR_INVALID_URL: 'the URL is not valid',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path segment is too long',
+  FST_ERR_ROUTE_MISSING_CONTENT_TYPE: 'a request with a body needs a Content-Type',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'the body must be application/json',
+};
+
+/** Where a schema failed, in words: the query string is not the body. */
+const PARTS: Readonly<Record<string, string>> = { body: 'body', querystring: 'query string', params: 'path', headers: 'headers' };
+
+/** Our problem for one of Fastify's own errors (a FastifyError with a 4xx status); null for anything else. */
+export function frameworkProblem(error: FastifyError): AuthError | null {
+  const code = error.statusCode === undefined ? undefined : FRAMEWORK_STATUS[error.statusCode];
+  if (code === undefined || !error.code?.startsWith('FST_ERR')) return null;
+  return new AuthError(code, { detail: FRAMEWORK_DETAIL[error.code] ?? PROBLEMS[code].title });
+}
+
 /**
- * The app's error handler: every error becomes problem JSON here and nowhere else. An unknown error is
- * logged and answered with a generic 500 that never echoes its message.
+ * The app's error handler, and Fastify's `frameworkErrors`: every error becomes problem JSON here and
+ * nowhere else. An unknown error is logged and answered with a generic 500 that never echoes its message.
  */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AuthError) {
@@ -91,13 +75,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   if (error.validation) {
     const errors = fieldErrors(error.validation as AjvError[]);
-    return sendProblem(reply, new AuthError('validation_failed', { detail: 'the body does not match the schema', errors }));
+    const part = PARTS[error.validationContext ?? 'body'] ?? 'request';
+    return sendProblem(reply, new AuthError('validation_failed', { detail: `the ${part} does not match the schema`, errors }));
   }
-  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-  if (mapped) return sendProblem(reply, new AuthError(mapped, { detail: mapped === 'validation_failed' ? 'the body is not valid JSON' : undefined }));
-  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code?.startsWith('FST_ERR_CTP'))) {
-    return sendProblem(reply, new AuthError('validation_failed', { detail: 'the body is not valid JSON' }));
-  }
+  const framework = frameworkProblem(error);
+  if (framework) return sendProblem(reply, framework);
+  if (error instanceof SyntaxError) return sendProblem(reply, new AuthError('validation_failed', { detail: 'the body is not valid JSON' }));
   request.log.error({ err: error, reqId: request.id, method: request.method, url: request.url }, 'unexpected error');
   return sendProblem(reply, new AuthError('internal_error'));
 }

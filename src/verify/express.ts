@@ -11,7 +11,6 @@ export interface ExpressLikeRequest {
 export interface ExpressLikeResponse {
   status(code: number): ExpressLikeResponse;
   set(headers: Record<string, string>): ExpressLikeResponse;
-  type(type: string): ExpressLikeResponse;
   send(body: string): unknown;
 }
 
@@ -21,11 +20,9 @@ export interface ExpressLikeResponse {
  */
 export function tesseraExpress(verifier: Verifier, options: { role?: string } = {}) {
   return (request: ExpressLikeRequest, response: ExpressLikeResponse, next: (error?: unknown) => void): void => {
-    authorize(verifier, request.headers.authorization).then((result) => {
+    authorize(verifier, request.headers.authorization, options).then((result) => {
       if (isRefusal(result)) {
-        response.status(result.status).set(result.headers).type('application/problem+json').send(JSON.stringify(result.body));
-      } else if (options.role !== undefined && result.role !== options.role) {
-        response.status(403).type('application/problem+json').send(JSON.stringify({ type: 'urn:tessera:problem:forbidden', title: 'Forbidden', status: 403, code: 'forbidden' }));
+        response.status(result.status).set(result.headers).send(JSON.stringify(result.body));
       } else {
         request.tessera = result;
         next();

@@ -16,13 +16,9 @@ declare module 'fastify' {
  */
 export function tesseraFastify(verifier: Verifier, options: { role?: string } = {}): preHandlerAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const result = await authorize(verifier, request.headers.authorization);
+    const result = await authorize(verifier, request.headers.authorization, options);
     if (isRefusal(result)) {
-      await reply.code(result.status).headers(result.headers).type('application/problem+json').send(result.body);
-      return;
-    }
-    if (options.role !== undefined && result.role !== options.role) {
-      await reply.code(403).type('application/problem+json').send({ type: 'urn:tessera:problem:forbidden', title: 'Forbidden', status: 403, code: 'forbidden' });
+      await reply.code(result.status).headers(result.headers).send(result.body);
       return;
     }
     request.tessera = result;

@@ -1,32 +1,26 @@
 import type { AccessClaims } from '../core/accessToken.js';
 import { AuthError } from '../core/errors.js';
+import { type ProblemResponse, parseBearer, problemResponse } from '../core/problems.js';
 import type { Verifier } from './createVerifier.js';
 
-/** RFC 6750 §2.1: `Bearer` and a b64token. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-export interface Refusal {
-  status: 401 | 503;
-  headers: Record<string, string>;
-  body: { type: string; title: string; status: number; code: string };
-}
+/** A refusal ready to send: the status, the headers (WWW-Authenticate, Retry-After) and the problem JSON. */
+export type Refusal = ProblemResponse;
 
 /**
- * Checks an Authorization header. Resolves the claims, or a refusal ready to send: 401 with
- * `WWW-Authenticate` (RFC 6750 §3), or 503 when the revocation feed is stale (fail closed).
+ * Checks an Authorization header, and the role when one is required. Resolves the claims, or a
+ * refusal with the same problem JSON and challenges as Tessera itself: 401 with `WWW-Authenticate`
+ * (RFC 6750 §3), 403 `insufficient_scope` for a missing role (§3.1), or 503 when the revocation feed
+ * is stale (fail closed).
  */
-export async function authorize(verifier: Verifier, authorization: string | undefined): Promise<AccessClaims | Refusal> {
-  const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+export async function authorize(verifier: Verifier, authorization: string | undefined, options: { role?: string } = {}): Promise<AccessClaims | Refusal> {
   try {
-    if (token === undefined) throw new AuthError(authorization === undefined ? 'unauthenticated' : 'invalid_token');
-    return await verifier.verify(token);
+    if (authorization === undefined) throw new AuthError('unauthenticated');
+    const claims = await verifier.verify(parseBearer(authorization));
+    if (options.role !== undefined && claims.role !== options.role) throw new AuthError('forbidden', { detail: `this needs the role ${options.role}` });
+    return claims;
   } catch (error) {
-    const code = error instanceof AuthError ? error.code : 'unavailable';
-    if (code === 'unavailable') {
-      return { status: 503, headers: { 'retry-after': '1' }, body: { type: 'urn:tessera:problem:unavailable', title: 'Service unavailable', status: 503, code } };
-    }
-    const challenge = code === 'unauthenticated' ? 'Bearer' : 'Bearer error="invalid_token"';
-    return { status: 401, headers: { 'www-authenticate': challenge }, body: { type: `urn:tessera:problem:${code}`, title: 'Unauthorized', status: 401, code } };
+    const refusal = error instanceof AuthError ? error : new AuthError('unavailable', { retryAfter: 1 });
+    return problemResponse(refusal, authorization !== undefined);
   }
 }
 

@@ -31,7 +31,13 @@ describe('parseConfig', () => {
   it('allows the loopback twin of a loopback issuer, and only the issuer otherwise', () => {
     expect(parseConfig({}).allowedOrigins).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080']);
     expect(parseConfig({ TESSERA_ISSUER: 'https://auth.example.com' }).allowedOrigins).toEqual(['https://auth.example.com']);
-    expect(parseConfig({ TESSERA_ALLOWED_ORIGINS: 'https://a.example, https://b.example/' }).allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    // The list adds to the issuer's origins (API.md: "the issuer's origin nor in TESSERA_ALLOWED_ORIGINS").
+    expect(parseConfig({ TESSERA_ALLOWED_ORIGINS: 'https://a.example, https://b.example/' }).allowedOrigins).toEqual([
+      'http://127.0.0.1:8080',
+      'http://localhost:8080',
+      'https://a.example',
+      'https://b.example',
+    ]);
   });
 
   it.each([

@@ -173,7 +173,7 @@ describe('access token verification', () => {
     const res = await bearer(token);
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('invalid_token');
-    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_token", error_description="[^"]+"$/);
   };
 
   it('refuses alg none in every spelling', async () => {
@@ -241,7 +241,7 @@ describe('access token verification', () => {
     t.advance(6 * SECOND);
     const res = await bearer(access);
     expect(res.json().code).toBe('token_expired');
-    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tessera", error="invalid_token", error_description="[^"]+"$/);
   });
 
   it('refuses a malformed Authorization header with 401, never 500', async () => {

@@ -56,7 +56,7 @@ describe.each([['/v1/session'], ['/v1/tokens']])('login enumeration on POST %s',
       expect(comparable(other)).toEqual(comparable(first));
     }
     expect(first.headers['set-cookie']).toBeUndefined();
-    expect(first.headers['www-authenticate']).toBeUndefined();
+    expect(first.headers['www-authenticate']).toBe('Bearer realm="tessera"');
   });
 
   it('does the same work for the three failures: the same hasher and store calls in the same order', async () => {

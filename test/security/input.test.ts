@@ -160,14 +160,40 @@ describe('bad input is a 4xx, never a 500', () => {
     t = await testApp();
     for (const username of ['\u0000', 'ali\u0000ce', '\ud800', 'a\u202eecila', 'x'.repeat(1024), ' ', '../../etc/passwd', "' OR 1=1 --"]) {
       const login = await t.app.inject({ method: 'POST', url: '/v1/session', payload: { username, password: PASSWORD } });
-      expectProblem(login, 401, 'invalid_credentials');
+      // Ill-formed Unicode (a lone surrogate) is refused as such; anything else is just a name nobody has.
+      if (username.isWellFormed()) expectProblem(login, 401, 'invalid_credentials');
+      else expectProblem(login, 400, 'validation_failed');
       const register = await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username, password: PASSWORD } });
       expectProblem(register, 400, 'validation_failed');
     }
-    for (const password of ['\ud800'.repeat(20), `${'\u0000'.repeat(20)}`, '\u202e'.repeat(20)]) {
+    for (const password of [`${'\u0000'.repeat(20)}`, '\u202e'.repeat(20)]) {
       const res = await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: `odd${password.codePointAt(0)}`, password } });
       expect([201, 400]).toContain(res.statusCode);
     }
+  });
+
+  it('refuses ill-formed Unicode in passwords: lone surrogates would all hash as U+FFFD, one password', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const base = 'correct horse battery ';
+    const lone = [`${base}\ud800\ud800`, `${base}\udfff\udbff`];
+    for (const password of lone) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'mallory', password } });
+      expectProblem(res, 400, 'validation_failed');
+      expect(res.json().errors).toEqual([{ field: 'password', code: 'invalid_characters', message: 'must be well-formed Unicode (no lone surrogates)' }]);
+      expectProblem(await t.app.inject({ method: 'POST', url: '/v1/tokens', payload: { username: 'alice', password } }), 400, 'validation_failed');
+    }
+    // U+FFFD itself is a character like any other.
+    expect((await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'mallory', password: `${base}\ufffd\ufffd` } })).statusCode).toBe(201);
+    const { cookie, csrf } = await t.login('alice');
+    const change = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/me/password',
+      payload: { currentPassword: PASSWORD, newPassword: lone[0] },
+      headers: { cookie: `__Host-tessera_session=${cookie}`, 'x-csrf-token': csrf },
+    });
+    expectProblem(change, 400, 'validation_failed');
+    expect(change.json().errors[0]).toMatchObject({ field: 'newPassword', code: 'invalid_characters' });
   });
 
   it.each([

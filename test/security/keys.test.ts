@@ -50,8 +50,8 @@ describe('key rotation', () => {
     const after = await app.tokens('alice');
     expect(kidOf(after.access)).toBe(next.kid);
     expect(cached).toContain(kidOf(after.access));
-    const states = (await app.tessera.describeKeys()).map((key) => [key.kid, key.state]);
-    expect(states).toEqual([[next.kid, 'active'], [oldKid, 'retiring']]);
+    const states = new Map((await app.tessera.describeKeys()).map((key) => [key.kid, key.state]));
+    expect(states).toEqual(new Map([[next.kid, 'active'], [oldKid, 'retiring']]));
   });
 
   it('keeps the old key in the JWKS, verifying its tokens, until its last token has expired, then drops it', async () => {

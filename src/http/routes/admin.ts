@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { AuthError } from '../../core/errors.js';
 import type { ClientInfo, Role } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
@@ -6,11 +7,21 @@ import { adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.j
 
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const ADMIN_PROBLEMS = [401, 403, 503];
-const MAX_PAGE = 200;
+const DEFAULT_PAGE = 50;
 
-/** Cursors are opaque to clients: the last id of the page, base64url. */
+/** Cursors are opaque to clients: the last id of the page (a UUID), base64url. */
 const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
-const decodeCursor = (cursor: string): string => Buffer.from(cursor, 'base64url').toString();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The id a cursor names; `validation_failed` naming the query for anything this server did not hand out. */
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!UUID.test(id) || encodeCursor(id) !== cursor) {
+    throw new AuthError('validation_failed', { detail: 'the query string does not match the schema', errors: [{ field: 'cursor', code: 'invalid_cursor', message: 'must be a nextCursor from an earlier page' }] });
+  }
+  return id;
+}
 
 /** The administrator acting, for the audit trail. */
 const actorOf = (request: FastifyRequest): ClientInfo => ({ ...clientOf(request), actorId: request.principal!.userId });
@@ -27,8 +38,14 @@ export const adminRoutes =
         schema: {
           tags: ['admin'],
           summary: 'List users, oldest first, a page at a time',
-          // Query values are strings, and never coerced: digits are checked here, parsed below.
-          querystring: { type: 'object', properties: { limit: { type: 'string', pattern: '^[0-9]{1,3}$' }, cursor: { type: 'string', maxLength: 128 } } },
+          // Query values are strings, and never coerced: 1 to 200 is checked here, parsed below.
+          querystring: {
+            type: 'object',
+            properties: {
+              limit: { type: 'string', pattern: '^([1-9][0-9]?|1[0-9]{2}|200)$', description: 'users per page, 1 to 200 (default 50)' },
+              cursor: { type: 'string', maxLength: 128, description: 'the nextCursor of the previous page' },
+            },
+          },
           response: {
             200: { type: 'object', required: ['users', 'nextCursor'], properties: { users: { type: 'array', items: adminUserSchema }, nextCursor: { type: ['string', 'null'] } } },
             ...problems(400, ...ADMIN_PROBLEMS),
@@ -36,7 +53,7 @@ export const adminRoutes =
         },
       },
       async (request) => {
-        const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), MAX_PAGE);
+        const limit = Number(request.query.limit ?? DEFAULT_PAGE);
         const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
         const users = await tessera.listUsers(limit + 1, after);
         const page = users.slice(0, limit);
@@ -52,7 +69,12 @@ export const adminRoutes =
           tags: ['admin'],
           summary: 'Change a user’s role or disabled flag; a demotion or a disable revokes every earlier access token at once',
           params: ID_PARAMS,
-          body: { type: 'object', properties: { role: { type: 'string', enum: ['user', 'admin'] }, disabled: { type: 'boolean' } } },
+          // A change that names neither is a mistake, not a silent no-op.
+          body: {
+            type: 'object',
+            anyOf: [{ required: ['role'] }, { required: ['disabled'] }],
+            properties: { role: { type: 'string', enum: ['user', 'admin'] }, disabled: { type: 'boolean' } },
+          },
           response: { 200: adminUserSchema, ...problems(400, 404, ...ADMIN_PROBLEMS) },
         },
       },
