@@ -13,6 +13,8 @@ export interface Config {
   redisPrefix: string;
   issuer: string;
   audience: string;
+  /** RFC 9068 §2.2 `client_id` of the access tokens Tessera issues. */
+  clientId: string;
   accessTtl: number;
   refreshTtl: number;
   refreshAbsoluteTtl: number;
@@ -167,6 +169,7 @@ export function parseConfig(env: Env): Readonly<Config> {
     redisPrefix: read(env, 'TESSERA_REDIS_PREFIX', 'tessera:', text),
     issuer,
     audience: read(env, 'TESSERA_AUDIENCE', 'tessera', text),
+    clientId: read(env, 'TESSERA_CLIENT_ID', 'tessera', text),
     accessTtl,
     refreshTtl: Math.min(refreshTtl, refreshAbsoluteTtl),
     refreshAbsoluteTtl,

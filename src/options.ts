@@ -15,6 +15,7 @@ export function coreOptions(config: Config, blocklist: ReadonlySet<string>): Cor
     tokens: {
       issuer: config.issuer,
       audience: config.audience,
+      clientId: config.clientId,
       accessTtlMs: config.accessTtl * SECOND,
       refreshIdleMs: config.refreshTtl * SECOND,
       refreshAbsoluteMs: config.refreshAbsoluteTtl * SECOND,

@@ -99,6 +99,7 @@ export async function buildHttp(tessera: Tessera, config: Config, logger: Fastif
   const { buildApp } = await import('./http/app.js');
   return buildApp(tessera, {
     issuer: config.issuer,
+    signingAlg: config.signingAlg,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,

@@ -11,6 +11,8 @@ import type { Revocations } from './revocations.js';
 export interface TokenPolicy {
   issuer: string;
   audience: string;
+  /** RFC 9068 §2.2: the client the token was issued to; Tessera's own clients are one. */
+  clientId: string;
   accessTtlMs: number;
   refreshIdleMs: number;
   refreshAbsoluteMs: number;
@@ -187,6 +189,7 @@ export class Tokens {
       iss: this.#policy.issuer,
       aud: this.#policy.audience,
       sub: user.id,
+      client_id: this.#policy.clientId,
       name: user.username,
       role: user.role,
       sid: family.id,

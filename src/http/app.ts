@@ -2,12 +2,15 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Socket } from 'node:net';
+import type { SigningAlg } from '../core/model.js';
 import type { Tessera } from '../core/tessera.js';
 import { drainOnClose, guardOrigin, methodNotAllowed, refusePreflight, securityHeaders } from './guards.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { BODY_LIMIT } from './limits.js';
 import { handleError, problemOf, sendProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { revocationFeedRoutes } from './routes/revocationFeed.js';
@@ -18,6 +21,7 @@ import { webRoutes } from './routes/web.js';
 
 export interface HttpOptions {
   issuer: string;
+  signingAlg: SigningAlg;
   allowedOrigins: readonly string[];
   trustProxy: readonly string[];
   metricsToken: string | null;
@@ -25,8 +29,7 @@ export interface HttpOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** API.md: bodies over 16 KiB are 413. */
-export const BODY_LIMIT = 16 * 1024;
+export { BODY_LIMIT };
 
 /** Node's own parser answers header overflow before Fastify sees the request: answer it as problem JSON. */
 function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
@@ -88,6 +91,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   registerMetrics(app, tessera, options.metricsToken);
 
   await app.register(healthRoutes(tessera));
+  await app.register(discoveryRoutes(options.issuer, options.signingAlg));
   await app.register(userRoutes(tessera));
   await app.register(sessionRoutes(tessera));
   await app.register(tokenRoutes(tessera));

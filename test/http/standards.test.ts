@@ -198,3 +198,90 @@ describe('lifetimes', () => {
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: sessionCookie(cookie) }), 401, 'session_expired');
   });
 });
+
+describe('forms, as standard OAuth clients send them: RFC 7009 revocation and the RFC 6749 §6 refresh grant', () => {
+  const form = (fields: Record<string, string>) => ({ payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+  it('revokes a token posted as a form, and answers 200 for one it does not know (RFC 7009 §2.2)', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const pair = await t.tokens('alice');
+    const res = await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', ...form({ token: pair.refresh, token_type_hint: 'refresh_token' }) });
+    expect(res.statusCode).toBe(200);
+    expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${pair.access}` } }), 401, 'token_revoked');
+    expect((await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', ...form({ token: 'not-a-token' }) })).statusCode).toBe(200);
+  });
+
+  it('refreshes with grant_type=refresh_token, answering as RFC 6749 §5.1, and §5.2 for every refusal', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const pair = await t.tokens('alice');
+    const ok = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', ...form({ grant_type: 'refresh_token', refresh_token: pair.refresh }) });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect(ok.headers.pragma).toBe('no-cache');
+    expect(ok.json()).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 900 });
+    t.advance(11_000); // past the reuse interval: the spent token is theft
+    const reused = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', ...form({ grant_type: 'refresh_token', refresh_token: pair.refresh }) });
+    expect(reused.statusCode).toBe(400);
+    expect(reused.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(reused.json()).toMatchObject({ error: 'invalid_grant', code: 'refresh_token_reused', status: 400 });
+    const unsupported = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', ...form({ grant_type: 'password', refresh_token: pair.refresh }) });
+    expect(unsupported.statusCode).toBe(400);
+    expect(unsupported.json().error).toBe('unsupported_grant_type');
+    const missing = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', ...form({ grant_type: 'refresh_token' }) });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ error: 'invalid_request', code: 'validation_failed' });
+    const twice = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', payload: `grant_type=refresh_token&refresh_token=a&refresh_token=b`, headers: form({}).headers });
+    expectProblem(twice, 400, 'validation_failed');
+  });
+
+  it('never lets a form use a cookie: no HTML form can act with the browser’s credential', async () => {
+    t = await testApp();
+    await t.register('alice');
+    const login = await t.app.inject({ method: 'POST', url: '/v1/tokens', payload: { username: 'alice', password: PASSWORD, transport: 'cookie' } });
+    const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const refresh = await t.app.inject({ method: 'POST', url: '/v1/tokens/refresh', payload: 'grant_type=refresh_token', headers: { ...form({}).headers, cookie } });
+    expect(refresh.statusCode).toBe(400);
+    expect(refresh.json().error).toBe('invalid_request');
+    const revoke = await t.app.inject({ method: 'POST', url: '/v1/tokens/revoke', payload: '', headers: { ...form({}).headers, cookie } });
+    expectProblem(revoke, 400, 'validation_failed');
+    const access = login.cookies.find((c) => c.name === '__Host-tessera_access')!.value;
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${access}` } })).statusCode).toBe(200);
+  });
+
+  it('accepts forms nowhere else (415)', async () => {
+    t = await testApp();
+    for (const url of ['/v1/tokens', '/v1/session', '/v1/users']) {
+      expectProblem(await t.app.inject({ method: 'POST', url, ...form({ username: 'alice', password: PASSWORD }) }), 415, 'unsupported_media_type');
+    }
+  });
+});
+
+describe('discovery (RFC 8414, and the OpenID Connect path) and RFC 9068 client_id', () => {
+  it('names the issuer, the keys, the endpoints and the algorithm, at both paths', async () => {
+    t = await testApp({ TESSERA_SIGNING_ALG: 'ES256' });
+    for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({
+        issuer: 'http://localhost:8080',
+        jwks_uri: 'http://localhost:8080/.well-known/jwks.json',
+        token_endpoint: 'http://localhost:8080/v1/tokens/refresh',
+        revocation_endpoint: 'http://localhost:8080/v1/tokens/revoke',
+        grant_types_supported: ['refresh_token'],
+        id_token_signing_alg_values_supported: ['ES256'],
+      });
+    }
+    const jwks = await t.app.inject({ method: 'GET', url: new URL((await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json().jwks_uri).pathname });
+    expect(jwks.json().keys[0]).toMatchObject({ alg: 'ES256', use: 'sig' });
+  });
+
+  it('puts client_id in every access token (TESSERA_CLIENT_ID, default tessera)', async () => {
+    t = await testApp({ TESSERA_CLIENT_ID: 'web-app' });
+    await t.register('alice');
+    const { access } = await t.tokens('alice');
+    const claims = JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims.client_id).toBe('web-app');
+  });
+});

@@ -1,10 +1,11 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { AuthError, isAuthError } from '../../core/errors.js';
 import type { Transport } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import type { IssuedTokens } from '../../core/tokens.js';
 import { assertCsrf } from '../auth.js';
 import { COOKIES, clearTokenCookies, cookieOf, setTokenCookies } from '../cookies.js';
+import { acceptForms, isForm, oauthProblemSchema, sendOAuthError } from '../oauthForms.js';
 import { clientOf, credentialsProperties, problems } from '../schemas.js';
 
 const pairResponse = {
@@ -82,55 +83,93 @@ export const tokenRoutes =
       },
     );
 
-    app.post<{ Body: { refresh_token?: string } }>(
-      '/v1/tokens/refresh',
-      {
-        preValidation: emptyBodyAsObject,
-        schema: {
-          tags: ['tokens'],
-          summary: 'Spend a refresh token for a new pair',
-          body: { type: 'object', properties: { refresh_token: { type: 'string', maxLength: 512 } } },
-          response: { 200: pairResponse, ...problems(400, 401, 403, 415, 503) },
-        },
-      },
-      async (request, reply) => {
-        const { token, transport } = presentedRefresh(tessera, request, request.body.refresh_token);
-        try {
-          return sendPair(tessera, reply, await tessera.refresh(token, clientOf(request)), transport);
-        } catch (error) {
-          if (transport === 'cookie' && isAuthError(error) && error.code !== 'unavailable') clearTokenCookies(reply);
-          throw error;
-        }
-      },
-    );
-
-    app.post<{ Body: { token?: string; token_type_hint?: string } }>(
-      '/v1/tokens/revoke',
-      {
-        preValidation: emptyBodyAsObject,
-        schema: {
-          tags: ['tokens'],
-          summary: 'Revoke a refresh or access token and its family (RFC 7009); without a body, the family in the refresh cookie (a logout, CSRF-checked)',
-          body: { type: 'object', properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } } },
-          response: { 200: { type: 'object', properties: {} }, ...problems(400, 403, 415, 503) },
-        },
-      },
-      async (request, reply) => {
-        const { token } = request.body;
-        if (token !== undefined) {
-          await tessera.revokeToken(token, clientOf(request));
-          return {};
-        }
-        // Cookie transport: the browser's logout. A malformed cookie is just cleared (RFC 7009: 200).
-        const cookie = cookieOf(request, COOKIES.refresh);
-        if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
-        const familyId = tessera.familyOfRefreshToken(cookie);
-        if (familyId) {
-          assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
-          await tessera.revokeFamily(familyId, 'logout', clientOf(request));
-        }
-        clearTokenCookies(reply);
-        return {};
-      },
-    );
+    // Refresh and revocation also take the forms standard OAuth clients send, in a scope of their own.
+    await app.register(async (forms) => {
+      acceptForms(forms);
+      formRoutes(tessera, forms);
+    });
   };
+
+/** `/v1/tokens/refresh` and `/v1/tokens/revoke`: JSON, a refresh cookie (CSRF-checked), or a form (RFC 6749 §6, RFC 7009). */
+function formRoutes(tessera: Tessera, app: FastifyInstance): void {
+  app.post<{ Body: { refresh_token?: string; grant_type?: string } }>(
+    '/v1/tokens/refresh',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['tokens'],
+        summary: 'Spend a refresh token for a new pair (JSON, the refresh cookie, or an RFC 6749 §6 form with grant_type=refresh_token)',
+        body: {
+          type: 'object',
+          properties: { refresh_token: { type: 'string', maxLength: 512 }, grant_type: { type: 'string', maxLength: 64 } },
+        },
+        response: { 200: pairResponse, ...problems(401, 403, 415), 400: oauthProblemSchema, 503: oauthProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      if (isForm(request)) return refreshGrant(tessera, request, reply);
+      const { token, transport } = presentedRefresh(tessera, request, request.body.refresh_token);
+      try {
+        return sendPair(tessera, reply, await tessera.refresh(token, clientOf(request)), transport);
+      } catch (error) {
+        if (transport === 'cookie' && isAuthError(error) && error.code !== 'unavailable') clearTokenCookies(reply);
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Body: { token?: string; token_type_hint?: string } }>(
+    '/v1/tokens/revoke',
+    {
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke a refresh or access token and its family (RFC 7009); without a body, the family in the refresh cookie (a logout, CSRF-checked)',
+        body: { type: 'object', properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: {} }, ...problems(400, 403, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { token } = request.body;
+      if (token !== undefined) {
+        await tessera.revokeToken(token, clientOf(request));
+        return {};
+      }
+      // A form never falls back on the cookie: RFC 7009 §2.1 requires the token in the body.
+      if (isForm(request)) throw new AuthError('validation_failed', { detail: 'the form does not match the schema', errors: [TOKEN_REQUIRED] });
+      // Cookie transport: the browser's logout. A malformed cookie is just cleared (RFC 7009: 200).
+      const cookie = cookieOf(request, COOKIES.refresh);
+      if (!cookie) throw new AuthError('validation_failed', { errors: [REFRESH_REQUIRED] });
+      const familyId = tessera.familyOfRefreshToken(cookie);
+      if (familyId) {
+        assertCsrf(tessera, request, { method: 'token', sid: familyId, viaCookie: true });
+        await tessera.revokeFamily(familyId, 'logout', clientOf(request));
+      }
+      clearTokenCookies(reply);
+      return {};
+    },
+  );
+}
+
+const TOKEN_REQUIRED = { field: 'token', code: 'required', message: 'must be sent in the form (RFC 7009 §2.1)' };
+
+/**
+ * The refresh grant of RFC 6749 §6, from a form: `grant_type=refresh_token` and the token in the body,
+ * never a cookie. Answered as RFC 6749 §5.1 and §5.2 describe.
+ */
+async function refreshGrant(tessera: Tessera, request: FastifyRequest<{ Body: { refresh_token?: string; grant_type?: string } }>, reply: FastifyReply) {
+  const { grant_type: grant, refresh_token: token } = request.body;
+  try {
+    if (grant !== 'refresh_token') {
+      const error = new AuthError('validation_failed', { detail: 'the form does not match the schema', errors: [{ field: 'grant_type', code: grant === undefined ? 'required' : 'enum', message: 'must be refresh_token' }] });
+      return sendOAuthError(reply, error, grant === undefined ? 'invalid_request' : 'unsupported_grant_type');
+    }
+    if (token === undefined) throw new AuthError('validation_failed', { detail: 'the form does not match the schema', errors: [{ field: 'refresh_token', code: 'required', message: 'must be sent in the form' }] });
+    const tokens = await tessera.refresh(token, clientOf(request));
+    reply.header('pragma', 'no-cache');
+    return sendPair(tessera, reply, tokens, 'body');
+  } catch (error) {
+    if (error instanceof AuthError) return sendOAuthError(reply, error);
+    throw error;
+  }
+}
