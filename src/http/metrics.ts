@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import { Counter, Gauge, type Metric, Registry, collectDefaultMetrics } from 'prom-client';
 import { digestsEqual, sha256 } from '../core/crypto.js';
 import { AuthError } from '../core/errors.js';
 import type { Tessera } from '../core/tessera.js';
 import { sendProblem } from './problem.js';
+import { problems } from './schemas.js';
 
 const LOGIN_OUTCOMES = { login_success: 'success', login_failure: 'failure', login_throttled: 'throttled' } as const;
 const REVOCATION_KINDS = {
@@ -127,7 +128,15 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
     done();
   });
   const expected = token === null ? null : sha256(`Bearer ${token}`);
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics (a bearer token when TESSERA_METRICS_TOKEN is set)' } }, async (request, reply) => {
+  const schema: FastifySchema = {
+    operationId: 'getMetrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics (a bearer token when TESSERA_METRICS_TOKEN is set)',
+    security: [{ metricsToken: [] }, {}],
+    produces: ['text/plain'],
+    response: { 200: { description: 'Prometheus text exposition format 0.0.4', type: 'string' }, ...problems(401, 503) },
+  };
+  app.get('/metrics', { schema }, async (request, reply) => {
     if (expected && !digestsEqual(sha256(request.headers.authorization ?? ''), expected)) {
       return sendProblem(reply, new AuthError('unauthenticated', { detail: 'the metrics need their bearer token' }), true);
     }

@@ -39,7 +39,7 @@ export function acceptForms(app: FastifyInstance): void {
 }
 
 /** A problem that also speaks RFC 6749 §5.2, for the OpenAPI document: the refresh grant's refusals. */
-export const oauthProblemSchema = {
+const oauthProblemSchema = {
   type: 'object',
   required: ['type', 'title', 'status', 'code'],
   properties: {
@@ -53,6 +53,12 @@ export const oauthProblemSchema = {
     errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } },
   },
 } as const;
+
+/** A refusal of the refresh endpoint: problem JSON for JSON and cookie requests, RFC 6749 §5.2 JSON for forms. */
+export const oauthProblem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'application/json': { schema: oauthProblemSchema } },
+});
 
 /** RFC 6749 §5.2 error codes for the codes a refresh can fail with. */
 const OAUTH_ERRORS: Partial<Record<ErrorCode, string>> = {

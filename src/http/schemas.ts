@@ -23,8 +23,11 @@ export const adminUserSchema = {
   properties: { ...userSchema.properties, disabled: { type: 'boolean' } },
 } as const;
 
+/** RFC 9457 problem JSON, shared: the OpenAPI document lists it once, in components.schemas. */
 export const problemSchema = {
+  $id: 'Problem',
   type: 'object',
+  description: 'RFC 9457 problem details; `code` is stable and machine-readable (docs/errors.md)',
   required: ['type', 'title', 'status', 'code'],
   properties: {
     type: { type: 'string' },
@@ -36,16 +39,43 @@ export const problemSchema = {
       type: 'array',
       items: {
         type: 'object',
+        required: ['field', 'code', 'message'],
         properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
       },
     },
   },
 } as const;
 
-/** Problem responses for the given statuses, for the OpenAPI document. */
-export function problems(...statuses: number[]): Record<number, unknown> {
-  return Object.fromEntries(statuses.map((status) => [status, { description: 'Problem (RFC 9457)', ...problemSchema }]));
+/** Schemas registered once on the app (`addSchema`) and named in components.schemas. */
+export const SHARED_SCHEMAS = [problemSchema] as const;
+
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  400: 'The request is not valid',
+  401: 'Not authenticated (with a WWW-Authenticate challenge)',
+  403: 'Forbidden, or refused as a cross-site request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'The body is too large',
+  415: 'The body is not application/json',
+  429: 'Too many requests (with Retry-After)',
+  503: 'A store or the revocation feed is unavailable, or the server is overloaded (with Retry-After)',
+  '4XX': 'Any other client error, as problem JSON',
+  '5XX': 'An unexpected error, as problem JSON',
+};
+
+/** Problem responses for the given statuses, served as application/problem+json; any other 4xx and 5xx too. */
+export function problems(...statuses: number[]): Record<string, unknown> {
+  const problem = (status: number | string) => ({
+    description: DESCRIPTIONS[status] ?? 'Problem (RFC 9457)',
+    content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+  });
+  return Object.fromEntries([...statuses, '4XX', '5XX'].map((status) => [status, problem(status)]));
 }
+
+/** Who may call an operation: public ones say so (an empty requirement), the others name the credentials accepted. */
+export const PUBLIC: ReadonlyArray<Record<string, string[]>> = [];
+export const AUTHENTICATED: ReadonlyArray<Record<string, string[]>> = [{ bearer: [] }, { session: [] }, { accessCookie: [] }];
 
 /** A login body shared by both login endpoints. Lengths are bounded here; the policy lives in the core. */
 export const credentialsProperties = {

@@ -79,4 +79,20 @@ describe.skipIf(!present)('the sign-in page in Chromium', () => {
     expect(response.headers.get('content-security-policy')).toBe("default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  it('renders /docs with no Content-Security-Policy violation, and no upgrade-insecure-requests over http', async () => {
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    const response = await page.goto(`${server.url}/docs`);
+    await page.waitForSelector('.swagger-ui .opblock', { timeout: 15_000 });
+    expect(violations).toEqual([]);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/https:/);
+    await page.close();
+  }, 30_000);
 });

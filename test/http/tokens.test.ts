@@ -29,6 +29,7 @@ describe('POST /v1/tokens', () => {
       iss: 'http://localhost:8080',
       aud: 'tessera',
       sub: alice!.id,
+      client_id: 'tessera',
       name: 'alice',
       role: 'user',
       sid: body.refresh_token.split('.')[0],

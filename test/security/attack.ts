@@ -10,6 +10,7 @@ import type { PasswordHasher, Stores } from '../../src/core/ports.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { buildHttp, openTessera } from '../../src/runtime.js';
 import type { TestApp } from '../support/app.js';
+import { enforceOpenApi } from '../support/conformance.js';
 
 /**
  * Shared tools of the attack suite (test/security). Every attack goes through the real HTTP app and
@@ -75,6 +76,7 @@ export async function customApp(options: {
   const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' }, ...(options.hasher ? { hasher: options.hasher } : {}) });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config, options.logger ?? false);
+  await enforceOpenApi(app);
   return {
     app,
     tessera,

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Stores } from '../../src/core/ports.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { buildHttp, openTessera } from '../../src/runtime.js';
+import { enforceOpenApi } from './conformance.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -33,6 +34,8 @@ export async function testApp(env: Record<string, string> = {}, stores?: (clock:
   const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' } });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config);
+  // Every answer the HTTP suites get is checked against the served OpenAPI document (issue 11).
+  await enforceOpenApi(app);
   const t: TestApp = {
     app,
     tessera,

@@ -3,7 +3,7 @@ import { AuthError } from '../../core/errors.js';
 import type { ClientInfo, Role } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
-import { adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.js';
+import { AUTHENTICATED, adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.js';
 
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const ADMIN_PROBLEMS = [401, 403, 503];
@@ -37,6 +37,8 @@ export const adminRoutes =
       {
         schema: {
           tags: ['admin'],
+          operationId: 'listUsers',
+          security: AUTHENTICATED,
           summary: 'List users, oldest first, a page at a time',
           // Query values are strings, and never coerced: 1 to 200 is checked here, parsed below.
           querystring: {
@@ -67,6 +69,8 @@ export const adminRoutes =
       {
         schema: {
           tags: ['admin'],
+          operationId: 'updateUser',
+          security: AUTHENTICATED,
           summary: 'Change a user’s role or disabled flag; a demotion or a disable revokes every earlier access token at once',
           params: ID_PARAMS,
           // A change that names neither is a mistake, not a silent no-op.
@@ -87,7 +91,9 @@ export const adminRoutes =
 
     app.delete<{ Params: { id: string } }>(
       '/v1/admin/users/:id/sessions',
-      { schema: { tags: ['admin'], summary: 'Revoke every session and token family of a user', params: ID_PARAMS, response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) } } },
+      { schema: { tags: ['admin'], operationId: 'revokeUserSessions',
+          security: AUTHENTICATED,
+          summary: 'Revoke every session and token family of a user', params: ID_PARAMS, response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) } } },
       async (request, reply) => {
         await tessera.revokeEverything(request.params.id, actorOf(request));
         return reply.code(204).send();

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SigningAlg } from '../../core/model.js';
+import { PUBLIC, problems } from '../schemas.js';
 
 /**
  * Authorization server metadata (RFC 8414), also served at the OpenID Connect discovery path, so that
@@ -52,7 +53,8 @@ export const discoveryRoutes =
       ['/.well-known/oauth-authorization-server', 'Authorization server metadata (RFC 8414)'],
       ['/.well-known/openid-configuration', 'The same metadata at the OpenID Connect discovery path'],
     ] as const) {
-      app.get(path, { schema: { tags: ['tokens'], summary, response: { 200: documentSchema } } }, async (_request, reply) => {
+      const operationId = path.endsWith('openid-configuration') ? 'getOpenIdConfiguration' : 'getAuthorizationServerMetadata';
+      app.get(path, { schema: { operationId, security: PUBLIC, tags: ['tokens'], summary, response: { 200: documentSchema, ...problems() } } }, async (_request, reply) => {
         reply.header('cache-control', 'public, max-age=3600');
         return document;
       });

@@ -3,7 +3,7 @@ import { toIso } from '../../core/clock.js';
 import { AuthError } from '../../core/errors.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
-import { clientOf, problems } from '../schemas.js';
+import { AUTHENTICATED, clientOf, problems } from '../schemas.js';
 
 const meResponse = {
   type: 'object',
@@ -66,14 +66,18 @@ export const meRoutes =
     app.addHook('onRequest', requireAuth(tessera));
 
     // Not async: a plain return is sent at once, without a promise to settle first (the hot path).
-    app.get('/v1/me', { schema: { tags: ['me'], summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, (request) => {
+    app.get('/v1/me', { schema: { tags: ['me'], operationId: 'getMe',
+          security: AUTHENTICATED,
+          summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, (request) => {
       const p = request.principal!;
       return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: expiryIso(p.expiresAt) } };
     });
 
     app.get(
       '/v1/me/sessions',
-      { schema: { tags: ['me'], summary: 'My live sessions and token families', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
+      { schema: { tags: ['me'], operationId: 'listMySessions',
+          security: AUTHENTICATED,
+          summary: 'My live sessions and token families', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
       async (request) => {
         const p = request.principal!;
         const list = await tessera.listCredentials(p.userId);
@@ -85,7 +89,9 @@ export const meRoutes =
 
     app.delete<{ Params: { id: string } }>(
       '/v1/me/sessions/:id',
-      { schema: { tags: ['me'], summary: 'Revoke one of my sessions or token families', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 204: { type: 'null' }, ...problems(404, ...AUTH_PROBLEMS) } } },
+      { schema: { tags: ['me'], operationId: 'revokeMySession',
+          security: AUTHENTICATED,
+          summary: 'Revoke one of my sessions or token families', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 204: { type: 'null' }, ...problems(404, ...AUTH_PROBLEMS) } } },
       async (request, reply) => {
         const p = request.principal!;
         if (!(await tessera.revokeCredential(p.userId, request.params.id, clientOf(request)))) {
@@ -95,7 +101,9 @@ export const meRoutes =
       },
     );
 
-    app.delete('/v1/me/sessions', { schema: { tags: ['me'], summary: 'Revoke all my other sessions and token families', response: { 204: { type: 'null' }, ...problems(...AUTH_PROBLEMS) } } }, async (request, reply) => {
+    app.delete('/v1/me/sessions', { schema: { tags: ['me'], operationId: 'revokeMyOtherSessions',
+          security: AUTHENTICATED,
+          summary: 'Revoke all my other sessions and token families', response: { 204: { type: 'null' }, ...problems(...AUTH_PROBLEMS) } } }, async (request, reply) => {
       const p = request.principal!;
       await tessera.revokeOtherCredentials(p.userId, p.sid, clientOf(request));
       return reply.code(204).send();
@@ -106,6 +114,8 @@ export const meRoutes =
       {
         schema: {
           tags: ['me'],
+          operationId: 'changeMyPassword',
+          security: AUTHENTICATED,
           summary: 'Change my password; every other session and token family is revoked',
           body: {
             type: 'object',

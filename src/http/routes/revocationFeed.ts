@@ -37,6 +37,8 @@ export const revocationFeedRoutes =
       {
         schema: {
           tags: ['operations'],
+          operationId: 'followRevocations',
+          security: [{ feedSecret: [] }],
           summary: 'The revocation feed (long poll; a bearer TESSERA_FEED_SECRET)',
           querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 64 } } },
           response: {

@@ -5,7 +5,7 @@ import { type Session, type User, sessionIdleEnd } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { assertCsrf } from '../auth.js';
 import { COOKIES, clearSessionCookie, cookieOf, setSessionCookie } from '../cookies.js';
-import { clientOf, credentialsProperties, problems, userJson, userSchema } from '../schemas.js';
+import { PUBLIC, clientOf, credentialsProperties, problems, userJson, userSchema } from '../schemas.js';
 
 interface LoginBody {
   username: string;
@@ -46,6 +46,8 @@ export const sessionRoutes =
       {
         schema: {
           tags: ['session'],
+          operationId: 'logInWithSession',
+          security: PUBLIC,
           summary: 'Log in with a cookie session',
           body: {
             type: 'object',
@@ -65,14 +67,18 @@ export const sessionRoutes =
       },
     );
 
-    app.get('/v1/session', { schema: { tags: ['session'], summary: 'The current session', response: { 200: sessionResponse, ...problems(401, 503) } } }, async (request) => {
+    app.get('/v1/session', { schema: { tags: ['session'], operationId: 'getSession',
+          security: [{ session: [] }],
+          summary: 'The current session', response: { 200: sessionResponse, ...problems(401, 503) } } }, async (request) => {
       const cookie = cookieOf(request, COOKIES.session);
       if (!cookie) throw new AuthError('unauthenticated');
       const { session, user } = await tessera.validateSession(cookie);
       return sessionJson(tessera, user, session);
     });
 
-    app.delete('/v1/session', { schema: { tags: ['session'], summary: 'Log out', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
+    app.delete('/v1/session', { schema: { tags: ['session'], operationId: 'logOut',
+          security: [{ session: [] }],
+          summary: 'Log out', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
       const cookie = cookieOf(request, COOKIES.session);
       if (cookie) await logout(tessera, request, cookie);
       clearSessionCookie(reply);

@@ -5,11 +5,14 @@ import type { Tessera } from '../../core/tessera.js';
 import type { IssuedTokens } from '../../core/tokens.js';
 import { assertCsrf } from '../auth.js';
 import { COOKIES, clearTokenCookies, cookieOf, setTokenCookies } from '../cookies.js';
-import { acceptForms, isForm, oauthProblemSchema, sendOAuthError } from '../oauthForms.js';
-import { clientOf, credentialsProperties, problems } from '../schemas.js';
+import { OPTIONAL_BODY } from '../openapi.js';
+import { FORM, acceptForms, isForm, oauthProblem, sendOAuthError } from '../oauthForms.js';
+import { PUBLIC, clientOf, credentialsProperties, problems } from '../schemas.js';
 
 const pairResponse = {
   type: 'object',
+  description: 'Body transport: both tokens; cookie transport: the tokens are set as cookies, and csrfToken comes instead',
+  required: ['token_type', 'expires_in', 'refresh_expires_in'],
   properties: {
     access_token: { type: 'string' },
     token_type: { type: 'string', enum: ['Bearer'] },
@@ -68,6 +71,8 @@ export const tokenRoutes =
       {
         schema: {
           tags: ['tokens'],
+          operationId: 'logInWithTokens',
+          security: PUBLIC,
           summary: 'Log in for an access and a refresh token',
           body: {
             type: 'object',
@@ -98,12 +103,21 @@ function formRoutes(tessera: Tessera, app: FastifyInstance): void {
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['tokens'],
-        summary: 'Spend a refresh token for a new pair (JSON, the refresh cookie, or an RFC 6749 §6 form with grant_type=refresh_token)',
+        operationId: 'refreshTokens',
+          security: [{ refreshCookie: [] }, {}],
+          summary: 'Spend a refresh token for a new pair (JSON, the refresh cookie, or an RFC 6749 §6 form with grant_type=refresh_token)',
+        consumes: ['application/json', FORM],
+        [OPTIONAL_BODY]: true,
         body: {
           type: 'object',
           properties: { refresh_token: { type: 'string', maxLength: 512 }, grant_type: { type: 'string', maxLength: 64 } },
         },
-        response: { 200: pairResponse, ...problems(401, 403, 415), 400: oauthProblemSchema, 503: oauthProblemSchema },
+        response: {
+          200: pairResponse,
+          ...problems(401, 403, 415),
+          400: oauthProblem('The request is not valid; a form-encoded grant is refused as RFC 6749 §5.2 says (application/json)'),
+          503: oauthProblem('A store or the revocation feed is unavailable (with Retry-After)'),
+        },
       },
     },
     async (request, reply) => {
@@ -124,7 +138,11 @@ function formRoutes(tessera: Tessera, app: FastifyInstance): void {
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['tokens'],
-        summary: 'Revoke a refresh or access token and its family (RFC 7009); without a body, the family in the refresh cookie (a logout, CSRF-checked)',
+        operationId: 'revokeToken',
+          security: [{ refreshCookie: [] }, {}],
+          summary: 'Revoke a refresh or access token and its family (RFC 7009); without a body, the family in the refresh cookie (a logout, CSRF-checked)',
+        consumes: ['application/json', FORM],
+        [OPTIONAL_BODY]: true,
         body: { type: 'object', properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } } },
         response: { 200: { type: 'object', properties: {} }, ...problems(400, 403, 415, 503) },
       },

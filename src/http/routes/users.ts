@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Tessera } from '../../core/tessera.js';
-import { clientOf, problems, userJson, userSchema } from '../schemas.js';
+import { PUBLIC, clientOf, problems, userJson, userSchema } from '../schemas.js';
 
 interface RegisterBody {
   username: string;
@@ -16,6 +16,8 @@ export const userRoutes =
       {
         schema: {
           tags: ['users'],
+          operationId: 'register',
+          security: PUBLIC,
           summary: 'Register a user',
           body: {
             type: 'object',
