@@ -18,6 +18,10 @@ const verifier = await createVerifier({
 
 const app = Fastify({ logger: { level: 'warn' } });
 
+// Ready once the keys are loaded and the revocation feed is fresh; the service starts even while
+// Tessera is down, and answers 503 (with Retry-After) to every check until then.
+app.get('/readyz', async (_request, reply) => (verifier.isReady() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'unavailable' })));
+
 app.get('/orders', { preHandler: tesseraFastify(verifier) }, async (request) => ({
   owner: request.tessera.name,
   orders: [{ id: 1, item: 'tessellated tiles', quantity: 12 }],

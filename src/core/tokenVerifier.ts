@@ -12,6 +12,8 @@ export interface KeySource {
   get(kid: string): VerifyKey | undefined;
   /** Called on an unknown `kid`; resolves true when the keys were re-read (rate-limited by the source). */
   refresh?(): Promise<boolean>;
+  /** False until the keys have been had once (a JWKS not fetched yet): an unknown kid is then 503, not 401. */
+  loaded?(): boolean;
 }
 
 export interface TokenVerifierOptions extends ClaimExpectations {
@@ -69,6 +71,7 @@ export class TokenVerifier {
     const { jws, kid } = this.#parse(token);
     const { keys } = this.#options;
     const key = keys.get(kid) ?? (keys.refresh && (await keys.refresh()) ? keys.get(kid) : undefined);
+    if (!key && keys.loaded?.() === false) throw new AuthError('unavailable', { detail: 'the signing keys are not loaded yet', retryAfter: 1 });
     if (!key || !(await verifySignature(jws, key))) throw new AuthError('invalid_token', { detail: 'the token signature is invalid' });
     const claims = checkAccessClaims(jws, this.#options, toSeconds(this.#options.clock.now()));
     if (typeof claims === 'string') throw new AuthError(claims);

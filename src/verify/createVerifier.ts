@@ -19,7 +19,7 @@ export interface VerifierOptions {
   issuer: string;
   /** The `aud` Tessera signs with (TESSERA_AUDIENCE, default "tessera"). */
   audience: string;
-  /** Where the public keys are: `${issuer}/.well-known/jwks.json`. */
+  /** Where the public keys are; default `${issuer}/.well-known/jwks.json`. */
   jwksUrl?: string;
   /** Or the keys themselves. */
   keys?: { keys: unknown[] };
@@ -43,6 +43,8 @@ export interface Verifier {
   verify(token: string): Promise<AccessClaims>;
   /** True while the revocation feed is fresh. */
   isFresh(): boolean;
+  /** True once the keys are loaded and while the feed is fresh: the service can vouch for tokens. */
+  isReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -56,7 +58,8 @@ async function feedOf(source: RevocationSource, clock: Clock, retainMs: number):
  * The verifier other services import to check Tessera's access tokens: signature and claims as
  * strictly as the server checks them, keys from the JWKS, and the deny view fed by the revocation
  * feed, so that a revoked token is refused within a second with no store look-up per request.
- * Resolves once the keys are loaded and the feed has replayed (or after 5 s, failing closed).
+ * Resolves once the feed has replayed (or after 5 s, failing closed), even while Tessera is down: until
+ * the keys and the feed are in, every check answers 503 with Retry-After, and `isReady()` says false.
  */
 export async function createVerifier(options: VerifierOptions): Promise<Verifier> {
   const clock = options.clock ?? systemClock;
@@ -64,22 +67,27 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   const leeway = life.leewaySeconds;
   const retainMs = life.revocationRetainMs;
   let keys: KeySource;
-  if (options.jwksUrl) {
-    const jwks = new JwksKeySource(options.jwksUrl, clock);
-    await jwks.load();
-    keys = jwks;
-  } else if (options.keys) {
+  let jwks: JwksKeySource | null = null;
+  if (options.keys) {
     keys = new StaticKeySource(options.keys);
   } else {
-    throw new TypeError('createVerifier needs jwksUrl or keys');
+    // Tessera may be down while this service starts: it answers 503 until the keys are in.
+    jwks = new JwksKeySource(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`, clock);
+    jwks.startLoading();
+    keys = jwks;
   }
   const revocations = new Revocations({ clock, maxStalenessMs: (options.maxStalenessSeconds ?? 10) * SECOND, retainMs });
   const { feed, close } = await feedOf(options.revocation, clock, retainMs);
   let subscription: Subscription | null = null;
   await new Promise<void>((resolve) => {
-    setTimeout(resolve, 5 * SECOND).unref();
+    // Held (not unref'd): while Tessera is down, this wait may be all that keeps a starting service alive.
+    const timer = setTimeout(resolve, 5 * SECOND);
+    const ready = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
     subscription = feed.subscribe(
-      { onEvent: (message) => revocations.onEvent(message), onHeartbeat: (at) => (revocations.onHeartbeat(at), resolve()) },
+      { onEvent: (message) => revocations.onEvent(message), onHeartbeat: (at) => (revocations.onHeartbeat(at), ready()) },
       { sinceTime: replayStart(clock.now(), life) },
     );
   });
@@ -87,7 +95,9 @@ export async function createVerifier(options: VerifierOptions): Promise<Verifier
   return {
     verify: (token) => verifier.verify(token),
     isFresh: () => revocations.isFresh(),
+    isReady: () => keys.loaded?.() !== false && revocations.isFresh(),
     close: async () => {
+      jwks?.stop();
       await (subscription as Subscription | null)?.close();
       await close();
     },

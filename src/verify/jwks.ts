@@ -38,6 +38,7 @@ export class JwksKeySource implements KeySource {
   readonly #clock: Clock;
   readonly #minRefetchMs: number;
   #keys = new Map<string, VerifyKey>();
+  #loaded = false;
   #lastFetch = Number.NEGATIVE_INFINITY;
   #inFlight: Promise<boolean> | null = null;
 
@@ -51,12 +52,42 @@ export class JwksKeySource implements KeySource {
     return this.#keys.get(kid);
   }
 
+  loaded(): boolean {
+    return this.#loaded;
+  }
+
   /** Fetches now, whatever the rate limit; rejects when the key set cannot be had. */
   async load(): Promise<void> {
     this.#lastFetch = this.#clock.now();
     const response = await fetch(this.#url, { signal: AbortSignal.timeout(5 * SECOND), headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`JWKS ${this.#url} answered ${response.status}`);
     this.#keys = importKeySet(await response.json());
+    this.#loaded = true;
+  }
+
+  /**
+   * Loads the keys, retrying in the background (every second, then less often, at most every 10 s)
+   * until it has them: a service can start while Tessera is down, answer 503 meanwhile, and be ready
+   * as soon as Tessera is. Resolves at once; `loaded()` says when the keys are in.
+   */
+  startLoading(): void {
+    const attempt = (delayMs: number): void => {
+      this.load().catch(() => {
+        if (this.#stopped) return;
+        const timer = setTimeout(() => attempt(Math.min(delayMs * 2, 10 * SECOND)), delayMs);
+        timer.unref();
+        this.#retry = timer;
+      });
+    };
+    attempt(SECOND);
+  }
+
+  #stopped = false;
+  #retry: NodeJS.Timeout | null = null;
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#retry) clearTimeout(this.#retry);
   }
 
   refresh(): Promise<boolean> {

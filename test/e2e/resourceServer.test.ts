@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type Started, freePort, start, startServer, tempDir, within } from '../support/processes.js';
 
-/** examples/resource-server works as its README says: beside Tessera, on the HTTP revocation feed. */
+/**
+ * examples/resource-server works as its README says: beside Tessera, on the HTTP revocation feed. It
+ * starts first, while Tessera is still down, as services do after a deploy.
+ */
 describe('examples/resource-server', () => {
   const secret = 'feed-secret-for-the-example-test';
   let tessera: Started & { url: string };
@@ -10,11 +13,17 @@ describe('examples/resource-server', () => {
   let url: string;
 
   beforeAll(async () => {
-    tessera = await startServer({ TESSERA_DATABASE_URL: `sqlite:${join(tempDir('tessera-example'), 't.db')}`, TESSERA_FEED_SECRET: secret });
+    const tesseraPort = await freePort();
     const port = await freePort();
-    example = start('node', [join(ROOT, 'examples/resource-server/server.mjs')], { TESSERA_URL: tessera.url, TESSERA_FEED_SECRET: secret, PORT: String(port) });
+    example = start('node', [join(ROOT, 'examples/resource-server/server.mjs')], { TESSERA_URL: `http://127.0.0.1:${tesseraPort}`, TESSERA_FEED_SECRET: secret, PORT: String(port) });
     url = `http://127.0.0.1:${port}`;
-    await within(15_000, async () => (await fetch(`${url}/orders`)).status === 401, 'example server');
+    // Tessera is not there: the example starts anyway and refuses with 503 and Retry-After, never 500 or access.
+    await within(15_000, async () => (await fetch(`${url}/readyz`)).status === 503, 'example server, not ready');
+    const early = await fetch(`${url}/orders`, { headers: { authorization: 'Bearer a.b.c' } });
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBe('1');
+    tessera = await startServer({ TESSERA_DATABASE_URL: `sqlite:${join(tempDir('tessera-example'), 't.db')}`, TESSERA_FEED_SECRET: secret, TESSERA_PORT: String(tesseraPort) });
+    await within(20_000, async () => (await fetch(`${url}/readyz`)).status === 200, 'example server ready once Tessera is');
   }, 60_000);
 
   afterAll(async () => {

@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import Fastify from 'fastify';
 import { exportJWK } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { AuthError } from '../../src/core/errors.js';
 import { JwksKeySource, importKeySet } from '../../src/verify/jwks.js';
-import { type ExpressLikeRequest, type Verifier, createVerifier, tesseraExpress, tesseraFastify } from '../../src/verify/index.js';
+import { type ExpressLikeRequest, type Verifier, authorize, createVerifier, isRefusal, tesseraExpress, tesseraFastify } from '../../src/verify/index.js';
+import { freePort } from '../support/processes.js';
 import { type TestApp, testApp } from '../support/app.js';
 
 const FEED_SECRET = 'a-feed-secret-of-enough-length';
@@ -123,6 +124,7 @@ describe('framework middleware', () => {
       return { iss: 'i', aud: 'a', sub: 'u1', name: 'alice', role: 'user', sid: 's', jti: 'j', iat: 1, exp: 2 };
     },
     isFresh: () => outcome !== 'unavailable',
+    isReady: () => outcome !== 'unavailable',
     close: async () => undefined,
   });
 
@@ -188,3 +190,33 @@ describe('JwksKeySource', () => {
   });
 });
 
+
+describe('starting while Tessera is down', () => {
+  let t: TestApp | null = null;
+  let verifier: Verifier | null = null;
+  afterEach(async () => {
+    await verifier?.close();
+    await t?.close();
+  });
+
+  it('starts, answers 503 with Retry-After, and becomes ready once Tessera answers', async () => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const started = Date.now();
+    verifier = await createVerifier({ issuer, audience: 'tessera', revocation: { pollUrl: `${issuer}/v1/revocations`, secret: FEED_SECRET }, clock: new ManualClock(Date.now()) });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(verifier.isReady()).toBe(false);
+    const refusal = await authorize(verifier, 'Bearer a.b.c');
+    expect(isRefusal(refusal) && refusal.status).toBe(503);
+    expect(isRefusal(refusal) && refusal.headers['retry-after']).toBe('1');
+    // Tessera comes up on that port: the verifier's background retries find the keys and the feed.
+    t = await testApp({ TESSERA_ISSUER: issuer, TESSERA_FEED_SECRET: FEED_SECRET });
+    t.advance(Date.now() - t.clock.now());
+    await t.app.listen({ host: '127.0.0.1', port });
+    await t.register('alice');
+    const { access } = await t.tokens('alice');
+    const ready = verifier;
+    await vi.waitFor(() => expect(ready.isReady()).toBe(true), { timeout: 15_000, interval: 100 });
+    expect((await ready.verify(access)).name).toBe('alice');
+  }, 30_000);
+});
