@@ -87,6 +87,9 @@ class LatencyHistogram {
 export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: string | null): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
+  // prom-client names three gauges like counters (`_total`), which promtool refuses; the same counts
+  // remain, by type, in tessera_nodejs_active_{handles,requests,resources} (sum over `type`).
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`tessera_nodejs_active_${kind}_total`);
   const logins = new Counter({ name: 'tessera_logins_total', help: 'Password checks by outcome', labelNames: ['outcome'], registers: [registry] });
   const refreshes = new Counter({ name: 'tessera_refreshes_total', help: 'Refresh-token uses by outcome', labelNames: ['outcome'], registers: [registry] });
   const revocations = new Counter({ name: 'tessera_revocations_total', help: 'Revocations by kind', labelNames: ['kind'], registers: [registry] });
