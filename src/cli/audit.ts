@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { CheckpointFile } from '../core/auditCheckpoint.js';
 import type { StoredAuditEntry } from '../core/model.js';
 import type { Tessera } from '../core/tessera.js';
 import { integerOption, parseCommandArgs } from './args.js';
@@ -6,20 +8,62 @@ import type { Command, CommandGroup } from './command.js';
 import { print, printJson, when } from './output.js';
 import { withTessera } from './withTessera.js';
 
-const VERIFY_USAGE = `Usage: tessera audit verify
+const VERIFY_USAGE = `Usage: tessera audit verify [--checkpoint FILE]
 
-Checks every link of the audit log's hash chain. Exits 1, naming the first bad entry, when an entry
-was changed or deleted.`;
+Checks every link of the audit log's hash chain, then that the log still holds what a signed
+checkpoint vouched for: FILE (one made by \`audit checkpoint\` and kept elsewhere), else the newest
+checkpoint kept in the database. Exits 1, naming the problem, when an entry was changed or deleted,
+or the newest entries were removed.`;
+
+/** A checkpoint file as `audit checkpoint` writes it; a CliError for anything else. */
+function readCheckpoint(path: string): CheckpointFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError(`cannot read the checkpoint ${path}: ${(error as Error).message}`);
+  }
+  const file = parsed as Partial<CheckpointFile>;
+  if (typeof file?.checkpoint !== 'string') throw new CliError(`${path} is not a checkpoint made by "tessera audit checkpoint"`);
+  return { checkpoint: file.checkpoint, jwk: file.jwk ?? null };
+}
 
 const verify: Command = {
   usage: VERIFY_USAGE,
   async run(args, config) {
-    parseCommandArgs(args, {}, [], VERIFY_USAGE);
-    const check = await withTessera(config, (tessera) => tessera.verifyAudit());
+    const { values } = parseCommandArgs(args, { checkpoint: { type: 'string' } }, [], VERIFY_USAGE);
+    const file = values.checkpoint === undefined ? undefined : readCheckpoint(values.checkpoint);
+    const check = await withTessera(config, (tessera) => tessera.verifyAudit(file));
     if (!check.ok) {
       throw new CliError(`audit log broken at seq ${check.brokenAt}: that entry, or one before it, was changed or deleted (${check.entries} entries before it check out)`);
     }
-    print(`audit log intact: ${check.entries} ${check.entries === 1 ? 'entry' : 'entries'} checked`);
+    if (check.checkpoint && !check.checkpoint.ok) throw new CliError(`audit log does not match the checkpoint: ${check.checkpoint.reason}`);
+    const entries = `${check.entries} ${check.entries === 1 ? 'entry' : 'entries'} checked`;
+    const anchored = check.checkpoint?.ok ? `, up to the checkpoint of entry ${check.checkpoint.claims.seq} (${when(check.checkpoint.claims.iat * 1000)})` : ', no checkpoint';
+    print(`audit log intact: ${entries}${anchored}`);
+    return 0;
+  },
+};
+
+const CHECKPOINT_USAGE = `Usage: tessera audit checkpoint [--out FILE]
+
+Signs the audit log's head (its last sequence number and hash) with the signing key, keeps the
+checkpoint in the database, and prints it (or writes it to FILE) as JSON with the public key that
+signed it. Keep copies elsewhere: \`audit verify --checkpoint FILE\` then proves that nothing up to
+it was removed or changed. Running servers also make one every hour.`;
+
+const checkpoint: Command = {
+  usage: CHECKPOINT_USAGE,
+  async run(args, config) {
+    const { values } = parseCommandArgs(args, { out: { type: 'string' } }, [], CHECKPOINT_USAGE);
+    const file = await withTessera(config, (tessera) => tessera.checkpointAudit());
+    if (file === null) throw new CliError('the audit log is empty: there is nothing to vouch for yet');
+    const text = `${JSON.stringify(file, null, 2)}\n`;
+    if (values.out === undefined) process.stdout.write(text);
+    else {
+      writeFileSync(values.out, text, { mode: 0o644 });
+      print(`checkpoint written to ${values.out}`);
+    }
     return 0;
   },
 };
@@ -71,5 +115,5 @@ const tail: Command = {
 
 export const auditCommands: CommandGroup = {
   summary: 'check and read the tamper-evident audit log',
-  verbs: { verify, tail },
+  verbs: { verify, checkpoint, tail },
 };

@@ -185,10 +185,11 @@ export class Keyring {
     return { keys: this.#jwks };
   }
 
-  async sign(claims: Record<string, unknown>): Promise<string> {
+  /** Signs with the key active now; `typ` names what it is (RFC 8725 §3.11), access tokens by default. */
+  async sign(claims: Record<string, unknown>, typ = 'at+jwt'): Promise<string> {
     const signing = this.#signingAt(this.#options.clock.now());
     if (!signing) throw new AuthError('unavailable', { detail: 'no signing key is loaded' });
-    return new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ: 'at+jwt', kid: signing.kid }).sign(signing.key);
+    return new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ, kid: signing.kid }).sign(signing.key);
   }
 
   /** A value derived from the server secret for one purpose (CSRF tokens, refresh successors). */

@@ -136,6 +136,10 @@ export interface AuditLog {
   read(after: number, limit: number): Promise<StoredAuditEntry[]>;
   /** The last `limit` entries, oldest first. */
   tail(limit: number): Promise<StoredAuditEntry[]>;
+  /** Keeps a signed checkpoint of the head at `seq` (its exported form, JSON); one per `seq`, a repeat is ignored. */
+  saveCheckpoint(seq: number, at: number, file: string): Promise<void>;
+  /** The newest checkpoint kept, or null. */
+  latestCheckpoint(): Promise<{ seq: number; at: number; file: string } | null>;
 }
 
 export interface FeedListener {

@@ -1,8 +1,9 @@
 import type { AccessClaims } from './accessToken.js';
 import { Accounts } from './accounts.js';
 import { Auditor, type ChainCheck, verifyAuditChain } from './audit.js';
+import { CHECKPOINT_TYP, type CheckpointCheck, type CheckpointFile, verifyWithCheckpoint } from './auditCheckpoint.js';
 import type { Clock } from './clock.js';
-import { HOUR, MINUTE, SECOND } from './clock.js';
+import { HOUR, MINUTE, SECOND, toSeconds } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
 import { type CredentialView, Credentials } from './credentials.js';
 import { isAuthError } from './errors.js';
@@ -170,6 +171,7 @@ export class Tessera {
       this.#every(MINUTE, () => this.purge(), 'the purge');
       this.#every(HOUR, () => this.#stores.log.trim(this.#clock.now() - this.lifetimes.logRetainMs), 'the log trim');
       this.#every(KEY_RELOAD_MS, () => this.reloadKeys(), 'the key reload');
+      this.#every(HOUR, () => this.checkpointAudit(), 'the audit checkpoint');
     }
   }
 
@@ -392,8 +394,34 @@ export class Tessera {
     this.#auditor.observe(observer);
   }
 
-  verifyAudit(): Promise<ChainCheck> {
-    return verifyAuditChain(this.#stores.audit);
+  /**
+   * Checks every link of the audit chain, then that it still holds what a checkpoint vouched for: the
+   * one given (an exported copy, kept elsewhere), else the newest one kept in the database.
+   */
+  async verifyAudit(checkpoint?: CheckpointFile): Promise<ChainCheck & { checkpoint: CheckpointCheck | null }> {
+    const chain = await verifyAuditChain(this.#stores.audit);
+    const stored = checkpoint === undefined ? await this.#stores.audit.latestCheckpoint() : null;
+    const file = checkpoint ?? (stored ? (JSON.parse(stored.file) as CheckpointFile) : null);
+    if (!chain.ok || file === null) return { ...chain, checkpoint: null };
+    return { ...chain, checkpoint: await verifyWithCheckpoint(this.#stores.audit, file, { jwk: file.jwk, hs256Secret: this.#options.signing.hs256Secret }) };
+  }
+
+  /**
+   * Signs the audit chain's head (its sequence number and hash) with the signing key, keeps it, and
+   * returns it to be exported: a copy kept elsewhere proves that nothing up to it was removed or
+   * changed. Null for an empty log; the same head is signed once.
+   */
+  async checkpointAudit(): Promise<CheckpointFile | null> {
+    const [head] = await this.#stores.audit.tail(1);
+    if (!head) return null;
+    const latest = await this.#stores.audit.latestCheckpoint();
+    if (latest?.seq === head.seq) return JSON.parse(latest.file) as CheckpointFile;
+    const now = this.#clock.now();
+    const checkpoint = await this.#keyring.sign({ iss: this.#options.tokens.issuer, seq: head.seq, hash: head.hash, iat: toSeconds(now) }, CHECKPOINT_TYP);
+    const kid = (JSON.parse(Buffer.from(checkpoint.split('.')[0] ?? '', 'base64url').toString()) as { kid?: string }).kid;
+    const file: CheckpointFile = { checkpoint, jwk: this.#keyring.jwks().keys.find((key) => key.kid === kid) ?? null };
+    await this.#stores.audit.saveCheckpoint(head.seq, now, JSON.stringify(file));
+    return file;
   }
 
   auditTail(limit: number): Promise<StoredAuditEntry[]> {

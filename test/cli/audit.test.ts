@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PASSWORD, workspace } from './harness.js';
@@ -35,7 +37,7 @@ describe('tessera audit', () => {
   });
 
   it('verifies the chain, then names the first entry that was tampered with, exit 1', async () => {
-    expect(await ws.cli(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'audit log intact: 4 entries checked\n', stderr: '' });
+    expect(await ws.cli(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'audit log intact: 4 entries checked, no checkpoint\n', stderr: '' });
     const db = new Database(ws.dbPath);
     try {
       db.prepare("UPDATE audit_log SET reason = 'user -> user' WHERE seq = 3").run();
@@ -46,5 +48,42 @@ describe('tessera audit', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe('');
     expect(broken.stderr).toBe('tessera: audit log broken at seq 3: that entry, or one before it, was changed or deleted (2 entries before it check out)\n');
+  });
+
+  it('signs checkpoints that prove the newest entries were not removed, and refuses a forged one', async () => {
+    const fresh = workspace();
+    try {
+      for (const name of ['carol', 'dave', 'erin']) expect((await fresh.cli(['user', 'create', name, '--password-stdin'], PASSWORD)).code).toBe(0);
+      const file = join(fresh.dir, 'checkpoint.json');
+      expect(await fresh.cli(['audit', 'checkpoint', '--out', file])).toMatchObject({ code: 0, stdout: `checkpoint written to ${file}\n` });
+      const exported = JSON.parse(readFileSync(file, 'utf8')) as { checkpoint: string; jwk: { kid: string } };
+      const [header, payload] = exported.checkpoint.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+      expect(header).toMatchObject({ typ: 'audit-checkpoint+jwt', alg: 'EdDSA', kid: exported.jwk.kid });
+      expect(payload).toMatchObject({ seq: 3, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      const ok = await fresh.cli(['audit', 'verify', '--checkpoint', file]);
+      expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit log intact: 3 entries checked, up to the checkpoint of entry 3 \(\S+Z\)\n$/) });
+
+      // The newest entry goes, and the kept checkpoints with it: the chain alone still checks out,
+      // but the exported checkpoint proves the truncation.
+      const db = new Database(fresh.dbPath);
+      try {
+        db.prepare('DELETE FROM audit_log WHERE seq = 3').run();
+        db.prepare('DELETE FROM audit_checkpoints').run();
+      } finally {
+        db.close();
+      }
+      expect(await fresh.cli(['audit', 'verify'])).toMatchObject({ code: 0, stdout: 'audit log intact: 2 entries checked, no checkpoint\n' });
+      const truncated = await fresh.cli(['audit', 'verify', '--checkpoint', file]);
+      expect(truncated).toMatchObject({ code: 1, stderr: 'tessera: audit log does not match the checkpoint: the log was truncated: the checkpoint names entry 3, and the log holds 2\n' });
+
+      // A checkpoint whose claims were edited no longer verifies.
+      const edited = { ...exported, checkpoint: [exported.checkpoint.split('.')[0], Buffer.from(JSON.stringify({ ...payload, seq: 2 })).toString('base64url'), exported.checkpoint.split('.')[2]].join('.') };
+      writeFileSync(file, JSON.stringify(edited));
+      const forged = await fresh.cli(['audit', 'verify', '--checkpoint', file]);
+      expect(forged.code).toBe(1);
+      expect(forged.stderr).toMatch(/not one this deployment signed/);
+    } finally {
+      fresh.remove();
+    }
   });
 });

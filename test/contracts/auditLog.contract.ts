@@ -59,6 +59,14 @@ export function auditLogContract(name: string, open: () => Promise<OpenedAuditLo
       expect(await log.read(all[6]?.seq ?? 0, 3)).toEqual([]);
     });
 
+    it('keeps one checkpoint per sequence number and gives the newest', async () => {
+      expect(await log.latestCheckpoint()).toBeNull();
+      await log.saveCheckpoint(5, T0, 'five');
+      await log.saveCheckpoint(9, T0 + 1, 'nine');
+      await log.saveCheckpoint(5, T0 + 2, 'five again');
+      expect(await log.latestCheckpoint()).toEqual({ seq: 9, at: T0 + 1, file: 'nine' });
+    });
+
     it('tails the last entries oldest first', async () => {
       for (let i = 0; i < 5; i++) await log.append(entry(i));
       const all = await log.read(0, 100);

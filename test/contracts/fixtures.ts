@@ -1,9 +1,14 @@
+import { readdirSync } from 'node:fs';
 import { randomToken, sha256, uuidv7 } from '../../src/core/crypto.js';
 import type { Session, TokenFamily, User } from '../../src/core/model.js';
 
 /** Shared builders and waits for the contract suites; every adapter gets the same records. */
 
 export const T0 = Date.UTC(2026, 0, 1);
+
+/** The migration files of a dialect, in order: what opening a fresh database applies. */
+export const MIGRATIONS = (dialect: 'sqlite' | 'postgres'): string[] =>
+  readdirSync(new URL(`../../migrations/${dialect}/`, import.meta.url)).filter((name) => name.endsWith('.sql')).sort();
 
 let userSeq = 0;
 

@@ -7,7 +7,7 @@ import type { Stores } from '../../src/core/ports.js';
 import { POSTGRES_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { auditLogContract } from './auditLog.contract.js';
 import { familyStoreContract } from './familyStore.contract.js';
-import { T0, makeSession } from './fixtures.js';
+import { MIGRATIONS, T0, makeSession } from './fixtures.js';
 import { keyStoreContract } from './keyStore.contract.js';
 import { limiterContract } from './limiter.contract.js';
 import { revocationLogContract } from './revocationLog.contract.js';
@@ -122,7 +122,7 @@ describe.skipIf(!available)('postgres', () => {
       const schema = uniqueName('tessera').toLowerCase();
       const opened = await Promise.all(Array.from({ length: 4 }, () => openPostgresStores(POSTGRES_URL, { clock: new ManualClock(), schema })));
       try {
-        expect(await rawQuery(schema, 'SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }, { name: '003_key_activation.sql' }]);
+        expect(await rawQuery(schema, 'SELECT name FROM tessera_migrations ORDER BY name')).toEqual(MIGRATIONS('postgres').map((name) => ({ name })));
       } finally {
         for (const stores of opened) await stores.close();
         await dropPostgresSchema(POSTGRES_URL, schema);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Stores } from '../../src/core/ports.js';
-import { T0, makeUser } from './fixtures.js';
+import { MIGRATIONS, T0, makeUser } from './fixtures.js';
 
 export interface OpenedSqlStores {
   stores: Stores;
@@ -18,7 +18,7 @@ export function sqlAdapterCases(name: string, open: () => Promise<OpenedSqlStore
       const opened = await open();
       try {
         await (await opened.peer()).close();
-        expect(await opened.raw('SELECT name FROM tessera_migrations ORDER BY name')).toEqual([{ name: '001_init.sql' }, { name: '002_outbox.sql' }, { name: '003_key_activation.sql' }]);
+        expect(await opened.raw('SELECT name FROM tessera_migrations ORDER BY name')).toEqual(MIGRATIONS(name === 'sqlite' ? 'sqlite' : 'postgres').map((file) => ({ name: file })));
       } finally {
         await opened.close();
       }

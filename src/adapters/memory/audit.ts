@@ -4,6 +4,16 @@ import type { AuditLog } from '../../core/ports.js';
 
 export class MemoryAuditLog implements AuditLog {
   readonly #entries: StoredAuditEntry[] = [];
+  readonly #checkpoints = new Map<number, { seq: number; at: number; file: string }>();
+
+  async saveCheckpoint(seq: number, at: number, file: string): Promise<void> {
+    if (!this.#checkpoints.has(seq)) this.#checkpoints.set(seq, { seq, at, file });
+  }
+
+  async latestCheckpoint(): Promise<{ seq: number; at: number; file: string } | null> {
+    const seqs = [...this.#checkpoints.keys()];
+    return seqs.length === 0 ? null : { ...this.#checkpoints.get(Math.max(...seqs))! };
+  }
 
   async append(entry: AuditEntry): Promise<void> {
     const previous = this.#entries.at(-1);

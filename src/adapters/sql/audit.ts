@@ -26,6 +26,15 @@ export class SqlAuditLog implements AuditLog {
     return rows.map(auditFromRow);
   }
 
+  async saveCheckpoint(seq: number, at: number, file: string): Promise<void> {
+    await this.#ctx.db.insertInto('audit_checkpoints').values({ seq, at, file }).onConflict((oc) => oc.column('seq').doNothing()).execute();
+  }
+
+  async latestCheckpoint(): Promise<{ seq: number; at: number; file: string } | null> {
+    const row = await this.#ctx.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row ? { seq: Number(row.seq), at: Number(row.at), file: row.file } : null;
+  }
+
   async tail(limit: number): Promise<StoredAuditEntry[]> {
     const rows = await this.#ctx.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map(auditFromRow);

@@ -76,6 +76,12 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface AuditCheckpointsTable {
+  seq: number;
+  at: number;
+  file: string;
+}
+
 export interface RevocationsTable {
   seq: Generated<number>;
   at: number;
@@ -108,6 +114,7 @@ export interface Database {
   server_secrets: ServerSecretsTable;
   rate_limits: RateLimitsTable;
   audit_log: AuditLogTable;
+  audit_checkpoints: AuditCheckpointsTable;
   revocations: RevocationsTable;
   tessera_probe: ProbeTable;
   tessera_migrations: MigrationsTable;
