@@ -1,4 +1,5 @@
-import type { ClientInfo, Session, Transport, User } from './model.js';
+import type { Clock } from './clock.js';
+import type { Authentication, ClientInfo, Session, Transport, User } from './model.js';
 import type { Outbox } from './outbox.js';
 import type { Sessions } from './sessions.js';
 import type { IssuedTokens, Tokens } from './tokens.js';
@@ -17,8 +18,10 @@ export class Logins {
   readonly #sessions: Sessions;
   readonly #tokens: Tokens;
   readonly #outbox: Outbox;
+  readonly #clock: Clock;
 
-  constructor(deps: { users: Users; sessions: Sessions; tokens: Tokens; outbox: Outbox }) {
+  constructor(deps: { users: Users; sessions: Sessions; tokens: Tokens; outbox: Outbox; clock: Clock }) {
+    this.#clock = deps.clock;
     this.#users = deps.users;
     this.#sessions = deps.sessions;
     this.#tokens = deps.tokens;
@@ -34,7 +37,7 @@ export class Logins {
   async withSession(username: string, password: string, remember: boolean, presented: string | undefined, client: ClientInfo): Promise<SessionLogin> {
     const user = await this.#users.authenticate(username, password, client);
     const replaced = presented === undefined ? null : await this.#sessions.live(presented);
-    const { token, session, overCap } = await this.#sessions.create(user, remember, client);
+    const { token, session, overCap } = await this.#sessions.create(user, remember, this.#password(), client);
     if (overCap.length > 0 || replaced) {
       await this.#outbox
         .commit(async (change) => {
@@ -52,6 +55,10 @@ export class Logins {
   /** A new token family and its first pair. */
   async withTokens(username: string, password: string, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
     const user = await this.#users.authenticate(username, password, client);
-    return this.#tokens.issue(user, transport, client);
+    return this.#tokens.issue(user, transport, this.#password(), client);
+  }
+
+  #password(): Authentication {
+    return { amr: ['pwd'], authTime: this.#clock.now() };
   }
 }

@@ -19,6 +19,11 @@ export interface User {
   disabled: boolean;
   /** Argon2id PHC string. */
   passwordHash: string;
+  /** The address as given, or null; proven only once `emailVerified`. */
+  email: string | null;
+  /** The address normalised (core/email.ts): unique among verified addresses. */
+  emailKey: string | null;
+  emailVerified: boolean;
   createdAt: number;
   /** Epoch seconds: access tokens with an earlier `iat` are dead. 0 when never set. */
   tokensNotBefore: number;
@@ -40,12 +45,29 @@ export interface ClientInfo {
   actorId?: string;
 }
 
+/**
+ * How a credential was authenticated (RFC 8176 values): `pwd`, `otp` (TOTP or a recovery code), `hwk`
+ * or `swk` (a passkey bound to a device, or synced), and `mfa` when two factors were used.
+ */
+export const AUTH_METHODS = ['pwd', 'otp', 'hwk', 'swk', 'mfa'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** How and when a login authenticated the user; every credential it makes carries it. */
+export interface Authentication {
+  amr: AuthMethod[];
+  /** ms */
+  authTime: number;
+}
+
 /** What both kinds of credential record share: a public id, an owner, an end, a tombstone. */
 interface CredentialRecord extends ClientInfo {
   /** Public handle, base64url of at least 128 random bits. */
   id: string;
   userId: string;
   createdAt: number;
+  /** How the user authenticated, and when (ms): step-up asks for a recent or a second factor. */
+  amr: AuthMethod[];
+  authTime: number;
   /** Absolute end. */
   expiresAt: number;
   revokedAt: number | null;

@@ -9,6 +9,7 @@ import type {
   TokenFamily,
   User,
 } from './model.js';
+import type { AccountTokenStore, ChallengeStore, FactorStore, MailQueue } from './lifecyclePorts.js';
 
 /**
  * The interfaces that adapters implement (memory, sqlite, postgres, redis). Every method may reject
@@ -22,6 +23,9 @@ export interface UserPatch {
   tokensNotBefore?: number;
   credentialsNotBefore?: number;
   passwordHash?: string;
+  /** A new address (with its key) is unverified until `emailVerified` says otherwise. */
+  email?: { email: string | null; emailKey: string | null };
+  emailVerified?: boolean;
 }
 
 export interface UserStore {
@@ -188,6 +192,10 @@ export interface RevocationLog {
 export interface Transaction {
   readonly users: UserStore;
   readonly families: FamilyStore;
+  readonly accountTokens: AccountTokenStore;
+  readonly factors: FactorStore;
+  /** Mail enqueued with the change: sent once it committed, never if it did not. */
+  readonly mail: MailQueue;
   /** Appends the event to the revocation log with the transaction (the outbox). */
   publish(event: RevocationEvent, delivered: boolean): void;
   audit(entry: AuditEntry): void;
@@ -241,6 +249,10 @@ export interface Stores {
   limiter: Limiter;
   audit: AuditLog;
   log: RevocationLog;
+  accountTokens: AccountTokenStore;
+  mail: MailQueue;
+  factors: FactorStore;
+  challenges: ChallengeStore;
   /** The push transport, when the deployment has one (Redis); without it, instances poll the log. */
   bus: EventBus | null;
   /** Runs `work` as one transaction of the SQL database; rejects, having changed nothing, when it fails. */

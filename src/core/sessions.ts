@@ -5,7 +5,7 @@ import { decodeBase64url, digestsEqual, parseCredential, randomToken, sha256 } f
 import { AuthError, isAuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { LruCache } from './lru.js';
-import { type ClientInfo, type Session, type User, endedByUser, sessionIdleEnd } from './model.js';
+import { type Authentication, type ClientInfo, type Session, type User, endedByUser, sessionIdleEnd } from './model.js';
 import type { SessionStore } from './ports.js';
 import type { Revocations } from './revocations.js';
 import type { UserCache } from './userCache.js';
@@ -71,12 +71,14 @@ export class Sessions {
    * Makes a new session (never adopting one the client sent). Returns it with the ids of the owner's
    * oldest sessions beyond the cap, which the caller ends through the revocation log.
    */
-  async create(user: User, remember: boolean, client: ClientInfo): Promise<{ token: string; session: Session; overCap: string[] }> {
+  async create(user: User, remember: boolean, auth: Authentication, client: ClientInfo): Promise<{ token: string; session: Session; overCap: string[] }> {
     const now = this.#clock.now();
     const secret = randomBytes(SESSION_SECRET_BYTES);
     const session: Session = {
       id: randomToken(SESSION_ID_BYTES),
       userId: user.id,
+      amr: auth.amr,
+      authTime: auth.authTime,
       secretHash: sha256(secret),
       createdAt: now,
       lastSeenAt: now,

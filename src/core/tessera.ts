@@ -108,7 +108,7 @@ export class Tessera {
     this.#tokens = new Tokens({ families: stores.families, users: stores.users, keyring, revocations, outbox, clock, policy: options.tokens });
     this.#credentials = new Credentials({ sessions: this.#sessions, tokens: this.#tokens, users: stores.users, outbox });
     this.#accounts = new Accounts({ users: this.#users, credentials: this.#credentials, outbox });
-    this.#logins = new Logins({ users: this.#users, sessions: this.#sessions, tokens: this.#tokens, outbox });
+    this.#logins = new Logins({ users: this.#users, sessions: this.#sessions, tokens: this.#tokens, outbox, clock });
     let lastReload = 0;
     this.#verifier = new TokenVerifier({
       issuer: options.tokens.issuer,

@@ -3,7 +3,7 @@ import { toSeconds } from './clock.js';
 import { digestsEqual, parseCredential, randomToken, sha256 } from './crypto.js';
 import { AuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
-import { type ClientInfo, type TokenFamily, type Transport, type User, endedByUser, familyIdleEnd } from './model.js';
+import { type Authentication, type ClientInfo, type TokenFamily, type Transport, type User, endedByUser, familyIdleEnd } from './model.js';
 import type { Outbox } from './outbox.js';
 import type { FamilyStore, UserStore } from './ports.js';
 import type { Revocations } from './revocations.js';
@@ -75,13 +75,15 @@ export class Tokens {
    * Starts a new token family for a user who just proved their password, and ends the owner's oldest
    * families beyond the cap, in one change.
    */
-  async issue(user: User, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
+  async issue(user: User, transport: Transport, auth: Authentication, client: ClientInfo): Promise<IssuedTokens> {
     const now = this.#clock.now();
     const id = randomToken(FAMILY_ID_BYTES);
     const secret = this.#secret(id, 0);
     const family: TokenFamily = {
       id,
       userId: user.id,
+      amr: auth.amr,
+      authTime: auth.authTime,
       generation: 0,
       secretHash: sha256(secret),
       createdAt: now,

@@ -80,6 +80,9 @@ export class Users {
       createdAt: now,
       tokensNotBefore: 0,
       credentialsNotBefore: 0,
+      email: null,
+      emailKey: null,
+      emailVerified: false,
     };
     await this.#outbox.commit(async (change) => {
       await change.users.createUser(user);

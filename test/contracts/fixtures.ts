@@ -25,6 +25,9 @@ export function makeUser(overrides: Partial<User> = {}): User {
     createdAt: T0,
     tokensNotBefore: 0,
     credentialsNotBefore: 0,
+    email: null,
+    emailKey: null,
+    emailVerified: false,
     ...overrides,
   };
 }
@@ -36,6 +39,8 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
     userId: uuidv7(T0),
     secretHash: sha256(randomToken(32)),
     createdAt,
+    amr: ['pwd', 'otp', 'mfa'],
+    authTime: createdAt,
     lastSeenAt: createdAt,
     idleTimeoutMs: 30 * 60_000,
     expiresAt: createdAt + 12 * 3_600_000,
@@ -56,6 +61,8 @@ export function makeFamily(overrides: Partial<TokenFamily> = {}): TokenFamily {
     generation: 0,
     secretHash: sha256(randomToken(32)),
     createdAt,
+    amr: ['hwk', 'mfa'],
+    authTime: createdAt - 1,
     rotatedAt: createdAt,
     idleTimeoutMs: 30 * 86_400_000,
     expiresAt: createdAt + 90 * 86_400_000,

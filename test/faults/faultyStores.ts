@@ -9,6 +9,10 @@ const WRITES: Readonly<Record<string, readonly string[]>> = {
   limiter: ['hit', 'reset'],
   audit: ['append'],
   log: ['markDelivered', 'trim'],
+  accountTokens: ['createToken', 'useToken', 'useAll'],
+  mail: ['enqueue', 'markSent', 'markFailed'],
+  factors: ['saveTotp', 'confirmTotp', 'useTotpStep', 'deleteTotp', 'replaceRecoveryCodes', 'useRecoveryCode', 'addPasskey', 'usePasskey', 'renamePasskey', 'deletePasskey', 'deleteAllFactors'],
+  challenges: ['createChallenge', 'useChallenge'],
   bus: ['publish', 'markIntact'],
 };
 
@@ -106,6 +110,9 @@ export function faultyStores(stores: Stores, faults: Faults): Stores {
   const inTransaction = (tx: Transaction): Transaction => ({
     users: faulty(tx.users, 'users', faults),
     families: faulty(tx.families, 'families', faults),
+    accountTokens: faulty(tx.accountTokens, 'accountTokens', faults),
+    factors: faulty(tx.factors, 'factors', faults),
+    mail: faulty(tx.mail, 'mail', faults),
     publish: (event, delivered) => tx.publish(event, delivered),
     audit: (entry) => tx.audit(entry),
   });
@@ -117,6 +124,10 @@ export function faultyStores(stores: Stores, faults: Faults): Stores {
     limiter: faulty(stores.limiter, 'limiter', faults),
     audit: faulty(stores.audit, 'audit', faults),
     log: faulty(stores.log, 'log', faults),
+    accountTokens: faulty(stores.accountTokens, 'accountTokens', faults),
+    mail: faulty(stores.mail, 'mail', faults),
+    factors: faulty(stores.factors, 'factors', faults),
+    challenges: faulty(stores.challenges, 'challenges', faults),
     bus: stores.bus && faulty(stores.bus, 'bus', faults),
     // The commit is a write of its own: failed before, nothing commits; failed after, all of it did.
     transact: (work) => faults.write('commit', () => stores.transact((tx) => work(inTransaction(tx)))),

@@ -119,11 +119,18 @@ export function recordingStores(stores: Stores, log: string[]): Stores {
     // Not recorded: only the feed's follower reads the log, in the background, whatever a request does.
     log: stores.log,
     bus: stores.bus && recording(stores.bus, 'bus', log),
+    accountTokens: recording(stores.accountTokens, 'accountTokens', log),
+    mail: recording(stores.mail, 'mail', log),
+    factors: recording(stores.factors, 'factors', log),
+    challenges: recording(stores.challenges, 'challenges', log),
     transact: (work) =>
       stores.transact((tx) =>
         work({
           users: recording(tx.users, 'tx.users', log),
           families: recording(tx.families, 'tx.families', log),
+          accountTokens: recording(tx.accountTokens, 'tx.accountTokens', log),
+          factors: recording(tx.factors, 'tx.factors', log),
+          mail: recording(tx.mail, 'tx.mail', log),
           publish: (event, delivered) => {
             log.push('tx.publish');
             tx.publish(event, delivered);

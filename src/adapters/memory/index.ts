@@ -5,6 +5,7 @@ import { MemoryAuditLog } from './audit.js';
 import { MemoryFamilyStore } from './families.js';
 import { MemoryKeyStore } from './keys.js';
 import { MemoryLimiter } from './limiter.js';
+import { MemoryAccountTokens, MemoryChallenges, MemoryFactors, MemoryMailQueue } from './lifecycle.js';
 import { MemoryRevocationLog } from './log.js';
 import { MemorySessionStore } from './sessions.js';
 import { MemoryUserStore } from './users.js';
@@ -20,6 +21,10 @@ export interface MemoryDatabase {
   limiter: MemoryLimiter;
   audit: MemoryAuditLog;
   log: MemoryRevocationLog;
+  accountTokens: MemoryAccountTokens;
+  mail: MemoryMailQueue;
+  factors: MemoryFactors;
+  challenges: MemoryChallenges;
   /** Serialises transactions, as a database's write lock would. */
   lock: Promise<unknown>;
 }
@@ -32,6 +37,10 @@ export const memoryDatabase = (): MemoryDatabase => ({
   limiter: new MemoryLimiter(),
   audit: new MemoryAuditLog(),
   log: new MemoryRevocationLog(),
+  accountTokens: new MemoryAccountTokens(),
+  mail: new MemoryMailQueue(),
+  factors: new MemoryFactors(),
+  challenges: new MemoryChallenges(),
   lock: Promise.resolve(),
 });
 
@@ -43,13 +52,22 @@ export const memoryDatabase = (): MemoryDatabase => ({
 function transactor(db: MemoryDatabase): Stores['transact'] {
   return (work) => {
     const run = async () => {
-      const snapshot = { users: db.users.snapshot(), families: db.families.snapshot() };
+      const snapshot = {
+        users: db.users.snapshot(),
+        families: db.families.snapshot(),
+        accountTokens: db.accountTokens.snapshot(),
+        mail: db.mail.snapshot(),
+        factors: db.factors.snapshot(),
+      };
       const events: Array<{ event: RevocationEvent; delivered: boolean }> = [];
       const entries: AuditEntry[] = [];
       try {
         const value = await work({
           users: db.users,
           families: db.families,
+          accountTokens: db.accountTokens,
+          factors: db.factors,
+          mail: db.mail,
           publish: (event, delivered) => void events.push({ event, delivered }),
           audit: (entry) => void entries.push(entry),
         });
@@ -59,6 +77,9 @@ function transactor(db: MemoryDatabase): Stores['transact'] {
       } catch (error) {
         db.users.restore(snapshot.users);
         db.families.restore(snapshot.families);
+        db.accountTokens.restore(snapshot.accountTokens);
+        db.mail.restore(snapshot.mail);
+        db.factors.restore(snapshot.factors);
         throw error;
       }
     };
@@ -82,6 +103,10 @@ export function createMemoryStores(options: { clock: Clock; db?: MemoryDatabase 
     limiter: db.limiter,
     audit: db.audit,
     log: db.log,
+    accountTokens: db.accountTokens,
+    mail: db.mail,
+    factors: db.factors,
+    challenges: db.challenges,
     bus: null,
     transact: transactor(db),
     probe: async () => undefined,

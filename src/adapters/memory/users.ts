@@ -50,6 +50,9 @@ export class MemoryUserStore implements UserStore {
       tokensNotBefore: patch.tokensNotBefore ?? user.tokensNotBefore,
       credentialsNotBefore: patch.credentialsNotBefore ?? user.credentialsNotBefore,
       passwordHash: patch.passwordHash ?? user.passwordHash,
+      email: patch.email === undefined ? user.email : patch.email.email,
+      emailKey: patch.email === undefined ? user.emailKey : patch.email.emailKey,
+      emailVerified: patch.emailVerified ?? user.emailVerified,
     };
     this.#byId.set(id, updated);
     return { ...updated };

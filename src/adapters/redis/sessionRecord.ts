@@ -1,4 +1,4 @@
-import type { Session } from '../../core/model.js';
+import { AUTH_METHODS, type AuthMethod, type Session } from '../../core/model.js';
 
 /**
  * A session as a Redis hash, field for field. The id is the key, not a field. The secret digest is
@@ -15,6 +15,8 @@ export function sessionToFields(session: Session): string[] {
     'm', session.remember ? '1' : '0',
     'ip', session.ip,
     'ua', session.userAgent,
+    'am', session.amr.join(' '),
+    'at', String(session.authTime),
   ];
   if (session.revokedAt !== null) fields.push('ra', String(session.revokedAt));
   if (session.revokeReason !== null) fields.push('rr', session.revokeReason);
@@ -44,6 +46,9 @@ export function sessionFromHash(id: string, hash: Readonly<Record<string, string
     remember: text('m') === '1',
     ip: text('ip'),
     userAgent: text('ua'),
+    // Records written before issue 13 have neither: a password login, at creation.
+    amr: (hash.am ?? 'pwd').split(' ').filter((method): method is AuthMethod => AUTH_METHODS.includes(method as AuthMethod)),
+    authTime: hash.at === undefined ? number('c') : number('at'),
     revokedAt: hash.ra === undefined ? null : number('ra'),
     revokeReason: hash.rr ?? null,
   };

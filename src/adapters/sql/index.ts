@@ -7,6 +7,7 @@ import type { SqlContext, SqlDialect } from './dialect.js';
 import { SqlFamilyStore } from './families.js';
 import { SqlKeyStore } from './keys.js';
 import { SqlLimiter } from './limiter.js';
+import { SqlAccountTokens, SqlChallenges, SqlFactors, SqlMailQueue } from './lifecycle.js';
 import { SqlRevocationLog } from './log.js';
 import { migrate } from './migrate.js';
 import type { Database } from './schema.js';
@@ -32,6 +33,9 @@ function transactor(ctx: SqlContext, log: SqlRevocationLog): Stores['transact'] 
       const tx: Transaction = {
         users: new SqlUserStore(inTx),
         families: new SqlFamilyStore(inTx),
+        accountTokens: new SqlAccountTokens(inTx),
+        factors: new SqlFactors(inTx),
+        mail: new SqlMailQueue(inTx),
         publish: (event, delivered) => void events.push({ event, delivered }),
         audit: (entry) => void entries.push(entry),
       };
@@ -62,6 +66,10 @@ export async function openSqlStores(db: Kysely<Database>, dialect: SqlDialect, m
     limiter: new SqlLimiter(ctx),
     audit: new SqlAuditLog(ctx),
     log,
+    accountTokens: new SqlAccountTokens(ctx),
+    mail: new SqlMailQueue(ctx),
+    factors: new SqlFactors(ctx),
+    challenges: new SqlChallenges(ctx),
     bus: null,
     transact: transactor(ctx, log),
     migrationsApplied,

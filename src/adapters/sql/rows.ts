@@ -2,7 +2,9 @@ import type { Insertable, Selectable } from 'kysely';
 import {
   AUDIT_EVENTS,
   type AuditEntry,
+  AUTH_METHODS,
   type AuditEvent,
+  type AuthMethod,
   type CredentialKind,
   type FeedMessage,
   type RevocationEvent,
@@ -40,6 +42,9 @@ export function userFromRow(row: Selectable<UsersTable>): User {
     createdAt: row.created_at,
     tokensNotBefore: row.tokens_not_before,
     credentialsNotBefore: row.credentials_not_before,
+    email: row.email,
+    emailKey: row.email_key,
+    emailVerified: Boolean(row.email_verified),
   };
 }
 
@@ -53,11 +58,18 @@ export const userToRow = (u: User, dialect: SqlDialect): Insertable<UsersTable> 
   created_at: u.createdAt,
   tokens_not_before: u.tokensNotBefore,
   credentials_not_before: u.credentialsNotBefore,
+  email: u.email,
+  email_key: u.emailKey,
+  email_verified: dialect.flag(u.emailVerified),
 });
+
+const amrFromColumn = (text: string): AuthMethod[] => text.split(' ').filter((m) => m !== '').map((m) => known(AUTH_METHODS, m, 'amr'));
 
 export const sessionFromRow = (row: Selectable<SessionsTable>): Session => ({
   id: row.id,
   userId: row.user_id,
+  amr: amrFromColumn(row.amr),
+  authTime: row.auth_time,
   secretHash: row.secret_hash,
   createdAt: row.created_at,
   lastSeenAt: row.last_seen_at,
@@ -73,6 +85,8 @@ export const sessionFromRow = (row: Selectable<SessionsTable>): Session => ({
 export const sessionToRow = (s: Session, dialect: SqlDialect): Insertable<SessionsTable> => ({
   id: s.id,
   user_id: s.userId,
+  amr: s.amr.join(' '),
+  auth_time: s.authTime,
   secret_hash: s.secretHash,
   created_at: s.createdAt,
   last_seen_at: s.lastSeenAt,
@@ -88,6 +102,8 @@ export const sessionToRow = (s: Session, dialect: SqlDialect): Insertable<Sessio
 export const familyFromRow = (row: Selectable<FamiliesTable>): TokenFamily => ({
   id: row.id,
   userId: row.user_id,
+  amr: amrFromColumn(row.amr),
+  authTime: row.auth_time,
   generation: row.generation,
   secretHash: row.secret_hash,
   createdAt: row.created_at,
@@ -104,6 +120,8 @@ export const familyFromRow = (row: Selectable<FamiliesTable>): TokenFamily => ({
 export const familyToRow = (f: TokenFamily): Insertable<FamiliesTable> => ({
   id: f.id,
   user_id: f.userId,
+  amr: f.amr.join(' '),
+  auth_time: f.authTime,
   generation: f.generation,
   secret_hash: f.secretHash,
   created_at: f.createdAt,

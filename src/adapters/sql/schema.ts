@@ -15,6 +15,9 @@ export interface UsersTable {
   created_at: number;
   tokens_not_before: number;
   credentials_not_before: number;
+  email: string | null;
+  email_key: string | null;
+  email_verified: Flag;
 }
 
 interface CredentialColumns {
@@ -22,6 +25,9 @@ interface CredentialColumns {
   user_id: string;
   secret_hash: Buffer;
   created_at: number;
+  /** Space-separated AuthMethod values. */
+  amr: string;
+  auth_time: number;
   idle_timeout_ms: number;
   expires_at: number;
   ip: string;
@@ -101,6 +107,68 @@ export interface ProbeTable {
   at: number;
 }
 
+export interface AccountTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  secret_hash: Buffer;
+  email: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface MailOutboxTable {
+  id: Generated<number>;
+  kind: string;
+  recipient: string | null;
+  payload: string;
+  created_at: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number;
+  sent_at: number | null;
+  last_error: string | null;
+}
+
+export interface TotpFactorsTable {
+  user_id: string;
+  secret: string;
+  created_at: number;
+  confirmed_at: number | null;
+  last_step: number;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+export interface PasskeysTable {
+  id: string;
+  user_id: string;
+  public_key: string;
+  counter: number;
+  /** JSON array. */
+  transports: string;
+  device_type: string;
+  backed_up: Flag;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface ChallengesTable {
+  id: string;
+  user_id: string | null;
+  purpose: string;
+  secret_hash: Buffer;
+  data: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: number;
@@ -117,5 +185,11 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   revocations: RevocationsTable;
   tessera_probe: ProbeTable;
+  account_tokens: AccountTokensTable;
+  mail_outbox: MailOutboxTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  challenges: ChallengesTable;
   tessera_migrations: MigrationsTable;
 }

@@ -61,6 +61,8 @@ export class SqlUserStore implements UserStore {
     if (patch.tokensNotBefore !== undefined) values.tokens_not_before = patch.tokensNotBefore;
     if (patch.credentialsNotBefore !== undefined) values.credentials_not_before = patch.credentialsNotBefore;
     if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
+    if (patch.email !== undefined) Object.assign(values, { email: patch.email.email, email_key: patch.email.emailKey });
+    if (patch.emailVerified !== undefined) values.email_verified = this.#ctx.dialect.flag(patch.emailVerified);
     return values;
   }
 }
