@@ -39,6 +39,15 @@ export interface Config {
   hashConcurrency: number;
   hashQueue: number;
   logLevel: string;
+  /** SMTP for outgoing mail (`smtp://` or `smtps://`); null writes `.eml` files to `mailDir` instead. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  mailDir: string;
+  /** The WebAuthn relying party id (a registrable domain of the issuer's host) and the origins passkeys may be used from. */
+  webauthnRpId: string;
+  webauthnOrigins: string[];
+  /** Admin routes need a credential authenticated with a second factor (amr `mfa`). */
+  adminRequireMfa: boolean;
   /** Settings that are allowed but unwise (a lifetime below its recommended floor); logged at start-up. */
   warnings: string[];
 }
@@ -114,6 +123,12 @@ function boolean(raw: string): boolean {
 
 const text = (raw: string): string => raw;
 
+function smtpUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('must be an smtp:// or smtps:// URL');
+  return raw;
+}
+
 /**
  * The issuer's origin; for a loopback issuer, its localhost/127.0.0.1 twin too, so that the sign-in
  * page works in development whichever name the browser was given.
@@ -161,6 +176,12 @@ export function parseConfig(env: Env): Readonly<Config> {
   const sessionRememberIdleTtl = lifetime('TESSERA_SESSION_REMEMBER_IDLE_TTL', 604_800, 300);
   const sessionRememberTtl = lifetime('TESSERA_SESSION_REMEMBER_TTL', 2_592_000, 300);
 
+  const issuerHost = new URL(issuer).hostname;
+  const webauthnRpId = read(env, 'TESSERA_WEBAUTHN_RP_ID', issuerHost, (raw) => {
+    // WebAuthn §5.1.4.1: the RP ID is the origin's host or a registrable suffix of it.
+    if (raw !== issuerHost && !issuerHost.endsWith(`.${raw}`)) throw new Error(`must be ${issuerHost} or a domain it is under`);
+    return raw;
+  });
   const config: Config = {
     host,
     port,
@@ -200,6 +221,13 @@ export function parseConfig(env: Env): Readonly<Config> {
     hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', Math.min(4, availableParallelism()), integer(1, 256)),
     hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),
     logLevel: read(env, 'TESSERA_LOG_LEVEL', 'info', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+    smtpUrl: read<string | null>(env, 'TESSERA_SMTP_URL', null, smtpUrl),
+    mailFrom: read(env, 'TESSERA_MAIL_FROM', `Tessera <no-reply@${new URL(issuer).hostname}>`, text),
+    mailDir: read(env, 'TESSERA_MAIL_DIR', './data/outbox', text),
+    webauthnRpId,
+    // As the allowed origins: the issuer's own always passes, the list adds.
+    webauthnOrigins: [...new Set([new URL(issuer).origin, ...read(env, 'TESSERA_WEBAUTHN_ORIGINS', [] as string[], (raw) => list(raw).map(origin))])],
+    adminRequireMfa: read(env, 'TESSERA_ADMIN_REQUIRE_MFA', false, boolean),
     warnings,
   };
   return Object.freeze(config);

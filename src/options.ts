@@ -1,9 +1,10 @@
 import type { Config } from './config.js';
 import { SECOND } from './core/clock.js';
+import type { MailTransport } from './core/lifecyclePorts.js';
 import type { CoreOptions } from './core/tessera.js';
 
 /** The core's options, from the configuration (seconds become milliseconds here, once). */
-export function coreOptions(config: Config, blocklist: ReadonlySet<string>): CoreOptions {
+export function coreOptions(config: Config, blocklist: ReadonlySet<string>, mail: MailTransport): CoreOptions {
   return {
     sessions: {
       idleMs: config.sessionIdleTtl * SECOND,
@@ -26,5 +27,7 @@ export function coreOptions(config: Config, blocklist: ReadonlySet<string>): Cor
     signing: { alg: config.signingAlg, hs256Secret: config.hs256Secret, keySecret: config.keySecret },
     maxStalenessMs: config.revocationMaxStaleness * SECOND,
     tokenCache: config.tokenCache,
+    mail,
+    webauthn: { rpId: config.webauthnRpId, origins: config.webauthnOrigins },
   };
 }

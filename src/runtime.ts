@@ -10,6 +10,8 @@ import { lifetimes } from './core/lifetimes.js';
 import type { PasswordHasher, Stores } from './core/ports.js';
 import { type CoreOptions, Tessera } from './core/tessera.js';
 import { coreOptions } from './options.js';
+import { FileMailTransport, SmtpMailTransport } from './adapters/mail/index.js';
+import type { MailTransport, OutgoingMail } from './core/lifecyclePorts.js';
 import type { RedisStores } from './adapters/redis/index.js';
 
 /** A URL as an operator may read it in a message: no password. */
@@ -77,6 +79,14 @@ export interface RuntimeOptions {
   stores?: Stores;
   /** Core settings that do not come from the configuration. */
   core?: Pick<CoreOptions, 'heartbeats' | 'pollMs' | 'onBackgroundError'>;
+  /** Where mail goes; by default SMTP when configured, else `.eml` files (their links go to `onMailWritten`). */
+  mail?: MailTransport;
+  onMailWritten?: (path: string, mail: OutgoingMail, link: string | null) => void;
+}
+
+/** SMTP when TESSERA_SMTP_URL is set; otherwise the embedded default writes `.eml` files. */
+export function mailTransport(config: Config, onWritten?: (path: string, mail: OutgoingMail, link: string | null) => void): MailTransport {
+  return config.smtpUrl === null ? new FileMailTransport(config.mailDir, config.mailFrom, onWritten) : new SmtpMailTransport(config.smtpUrl, config.mailFrom);
 }
 
 /** Opens the stores and assembles the core, for the server and the CLI alike. */
@@ -85,7 +95,8 @@ export async function openTessera(config: Config, options: RuntimeOptions = {}):
   const stores = options.stores ?? (await openStores(config, clock));
   const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue });
   try {
-    return await Tessera.create(stores, hasher, clock, { ...coreOptions(config, loadBlocklist()), ...options.core });
+    const mail = options.mail ?? mailTransport(config, options.onMailWritten);
+    return await Tessera.create(stores, hasher, clock, { ...coreOptions(config, loadBlocklist(), mail), ...options.core });
   } catch (error) {
     await stores.close();
     // Loading or making the keys is the first write: a database that opens but cannot be written fails here.
@@ -104,6 +115,7 @@ export async function buildHttp(tessera: Tessera, config: Config, logger: Fastif
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,
     feedSecret: config.feedSecret,
+    adminRequireMfa: config.adminRequireMfa,
     logger,
   });
 }

@@ -9,7 +9,11 @@ import { buildHttp, openTessera, redacted } from '../runtime.js';
  */
 export async function serve(config: Config): Promise<void> {
   let log: FastifyBaseLogger | null = null;
-  const tessera = await openTessera(config, { core: { onBackgroundError: (error, what) => log?.warn({ err: error }, `background: ${what}`) } });
+  const tessera = await openTessera(config, {
+    core: { onBackgroundError: (error, what) => log?.warn({ err: error }, `background: ${what}`) },
+    // No SMTP server (the embedded default): say where each message went, and its link, to follow by hand.
+    onMailWritten: (path, mail, link) => log?.info({ to: mail.to, path }, `mail "${mail.subject}" written to ${path}${link === null ? '' : `; its link: ${link}`}`),
+  });
   await tessera.start();
   const app = await buildHttp(tessera, config, loggerOptions(config.logLevel));
   log = app.log;
@@ -28,5 +32,5 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   const listening = await app.listen({ host: config.host, port: config.port });
-  app.log.info(`Tessera serves on ${config.issuer}, listening on ${listening} (store ${redacted(config.databaseUrl)})`);
+  app.log.info(`Tessera serves on ${config.issuer}, listening on ${listening} (store ${redacted(config.databaseUrl)}; mail to ${config.smtpUrl === null ? config.mailDir : redacted(config.smtpUrl)})`);
 }

@@ -14,6 +14,10 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** RFC 8176 methods the user authenticated with (`pwd`, `otp`, `hwk`, `swk`, `mfa`); empty when the token names none. */
+  amr: string[];
+  /** When the user authenticated (epoch seconds, OIDC `auth_time`); 0 when the token names none. */
+  auth_time: number;
 }
 
 export interface ClaimExpectations {
@@ -57,5 +61,9 @@ export function checkAccessClaims(
   if (c.iat > nowSeconds + leeway) return 'invalid_token';
   if (typeof c.nbf === 'number' && c.nbf > nowSeconds + leeway) return 'invalid_token';
   if (c.exp <= nowSeconds - leeway) return 'token_expired';
-  return { iss: c.iss, aud: expected.audience, sub: c.sub, name: c.name, role: c.role, sid: c.sid, jti: c.jti, iat: c.iat, exp: c.exp };
+  const amr = c.amr ?? [];
+  if (!Array.isArray(amr) || amr.length > 8 || !amr.every((m) => typeof m === 'string' && m.length > 0 && m.length <= 16)) return 'invalid_token';
+  if (c.auth_time !== undefined && !isTime(c.auth_time)) return 'invalid_token';
+  const auth_time = (c.auth_time as number | undefined) ?? 0;
+  return { iss: c.iss, aud: expected.audience, sub: c.sub, name: c.name, role: c.role, sid: c.sid, jti: c.jti, iat: c.iat, exp: c.exp, amr: amr as string[], auth_time };
 }

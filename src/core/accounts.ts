@@ -85,6 +85,40 @@ export class Accounts {
     });
   }
 
+  /** An administrator's reset of the user's second factors; every credential of the user goes with them. */
+  async resetFactors(id: string, actor: ClientInfo | null): Promise<void> {
+    await this.#outbox.commit(async (change) => {
+      const before = await change.users.lockUser(id);
+      if (!before) throw noSuchUser();
+      await change.factors.deleteAllFactors(id);
+      const notBefore = Users.notBefore(change.now, before);
+      await change.users.updateUser(id, { tokensNotBefore: notBefore });
+      await this.#endAll(change, before, actor, 'factors_reset');
+      change.userChanged(id, notBefore);
+      change.audit('factors_reset', id, actor, 'every second factor; every session and token family');
+      if (before.emailVerified && before.email !== null) {
+        await change.mail(before.email, { kind: 'factor_changed', username: before.username, change: 'removed', factor: 'Every second factor', at: new Date(change.now).toISOString() });
+      }
+    });
+  }
+
+  /**
+   * A password reset: the new password and the end of every session, token family and access token of
+   * the user, with whatever `also` adds (spending the link), in one change.
+   */
+  async resetPassword(id: string, passwordHash: string, client: ClientInfo, also: (change: Change, user: User) => Promise<void>): Promise<void> {
+    await this.#outbox.commit(async (change) => {
+      const before = await change.users.lockUser(id);
+      if (!before) throw noSuchUser();
+      await also(change, before);
+      const notBefore = Users.notBefore(change.now, before);
+      await change.users.updateUser(id, { passwordHash, tokensNotBefore: notBefore });
+      await this.#endAll(change, before, client, 'password_reset');
+      change.userChanged(id, notBefore);
+      change.audit('password_reset', id, client, 'every session and token family');
+    });
+  }
+
   /**
    * Ends every credential of the user through the user record (its not-before), which needs no store
    * but the database; the families, there too, are tombstoned one by one so that lists stay exact.

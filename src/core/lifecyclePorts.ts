@@ -43,8 +43,12 @@ export interface MailJob {
 
 export interface MailQueue {
   enqueue(job: { kind: MailJobKind; recipient: string | null; payload: string }, now: number): Promise<void>;
-  /** Jobs not sent whose next attempt is due at `now`, oldest first. */
-  due(now: number, limit: number): Promise<MailJob[]>;
+  /**
+   * Claims up to `limit` unsent jobs due at `now`, oldest first, by moving their next attempt to
+   * `leaseUntil` in the same statement: two instances never claim one job, and a job whose worker
+   * died is claimed again once its lease ends.
+   */
+  claim(now: number, leaseUntil: number, limit: number): Promise<MailJob[]>;
   markSent(id: number, now: number): Promise<void>;
   /** Records a failed attempt and when to try again; a job is never dropped. */
   markFailed(id: number, error: string, nextAttemptAt: number): Promise<void>;

@@ -52,6 +52,8 @@ export interface ClientInfo {
 export const AUTH_METHODS = ['pwd', 'otp', 'hwk', 'swk', 'mfa'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
+export const isAuthMethod = (value: string): value is AuthMethod => (AUTH_METHODS as readonly string[]).includes(value);
+
 /** How and when a login authenticated the user; every credential it makes carries it. */
 export interface Authentication {
   amr: AuthMethod[];
@@ -159,6 +161,17 @@ export const AUDIT_EVENTS = [
   'user_disabled',
   'user_enabled',
   'key_rotated',
+  'email_changed',
+  'email_verified',
+  'password_reset_requested',
+  'password_reset',
+  'mfa_enrolled',
+  'mfa_removed',
+  'mfa_failure',
+  'recovery_codes_generated',
+  'passkey_added',
+  'passkey_removed',
+  'factors_reset',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

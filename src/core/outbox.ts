@@ -2,6 +2,8 @@ import type { Auditor } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Lifetimes } from './lifetimes.js';
 import type { AuditEvent, ClientInfo, CredentialKind, FeedMessage, RevocationEvent } from './model.js';
+import type { AccountTokenStore, FactorStore, MailJobKind } from './lifecyclePorts.js';
+import { type MailMessage, renderMail } from './mail.js';
 import type { EventBus, FamilyStore, RevocationLog, SessionStore, Stores, Transaction, UserStore } from './ports.js';
 import type { Revocations } from './revocations.js';
 
@@ -19,6 +21,12 @@ export interface Change {
   readonly now: number;
   readonly users: UserStore;
   readonly families: FamilyStore;
+  readonly accountTokens: AccountTokenStore;
+  readonly factors: FactorStore;
+  /** Queues a message to `to`, sent once the change commits (and never if it does not). */
+  mail(to: string, message: MailMessage): Promise<void>;
+  /** Queues work for the mail worker (a reset request, resolved off the request path). */
+  queue(kind: MailJobKind, payload: unknown): Promise<void>;
   /** Logs the end of a session; its tombstone in the session store follows as the event's effect. */
   endSession(session: { id: string; userId: string }, reason: string, client: ClientInfo | null): void;
   /** Tombstones a live family and logs its end; false when it was not live (nothing to log). */
@@ -36,6 +44,8 @@ export interface OutboxDeps {
   lifetimes: Lifetimes;
   /** A delivery that failed; the relay retries it. */
   onDeliveryError: (error: unknown) => void;
+  /** A committed change queued mail: the worker may send it now. */
+  onMailQueued?: () => void;
 }
 
 /**
@@ -60,7 +70,9 @@ export class Outbox {
   async commit<T>(work: (change: Change) => Promise<T>): Promise<T> {
     const audited: AuditEvent[] = [];
     const now = this.#d.clock.now();
-    const { value, logged } = await this.#d.stores.transact((tx) => work(this.#change(tx, now, audited)));
+    let mailed = false;
+    const { value, logged } = await this.#d.stores.transact((tx) => work(this.#change(tx, now, audited, () => (mailed = true))));
+    if (mailed) this.#d.onMailQueued?.();
     // A revocation holds on the instance that made it before its answer returns (API.md).
     for (const message of logged) this.#d.revocations.onEvent(message);
     for (const event of audited) this.#d.auditor.notify(event);
@@ -127,7 +139,7 @@ export class Outbox {
     }
   }
 
-  #change(tx: Transaction, now: number, audited: AuditEvent[]): Change {
+  #change(tx: Transaction, now: number, audited: AuditEvent[], onMail: () => void): Change {
     const auditor = this.#d.auditor;
     const audit: Change['audit'] = (event, userId, client, reason = null) => {
       tx.audit(auditor.entry(event, userId, client, reason));
@@ -141,6 +153,16 @@ export class Outbox {
       now,
       users: tx.users,
       families: tx.families,
+      accountTokens: tx.accountTokens,
+      factors: tx.factors,
+      mail: async (to, message) => {
+        await tx.mail.enqueue({ kind: 'mail', recipient: to, payload: JSON.stringify(renderMail(to, message)) }, now);
+        onMail();
+      },
+      queue: async (kind, payload) => {
+        await tx.mail.enqueue({ kind, recipient: null, payload: JSON.stringify(payload) }, now);
+        onMail();
+      },
       endSession: (session, reason, client) => {
         end('session', session.id, session.userId, reason);
         audit(reason === 'logout' ? 'logout' : 'session_revoked', session.userId, client, reason);

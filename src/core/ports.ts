@@ -35,12 +35,17 @@ export interface UserStore {
   findUserByKey(usernameKey: string): Promise<User | null>;
   /** null when no user has that id. */
   findUserById(id: string): Promise<User | null>;
+  /** The user whose verified address has this key (core/email.ts `emailKey`); null when none. */
+  findUserByEmail(emailKey: string): Promise<User | null>;
   /**
    * As `findUserById`, and inside a transaction the row stays locked until it ends, so that a change
    * decided from this read cannot interleave with another (PostgreSQL: FOR UPDATE).
    */
   lockUser(id: string): Promise<User | null>;
-  /** Applies the patch and returns the user as it now is; null when no user has that id. */
+  /**
+   * Applies the patch and returns the user as it now is; null when no user has that id. Throws
+   * AuthError `email_taken` when it would verify an address another user has verified.
+   */
   updateUser(id: string, patch: UserPatch): Promise<User | null>;
   /** Users ordered by id (so by creation), after the id `after` when given. */
   listUsers(options: { limit: number; after?: string }): Promise<User[]>;

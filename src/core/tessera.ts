@@ -6,12 +6,17 @@ import type { Clock } from './clock.js';
 import { HOUR, MINUTE, SECOND, toSeconds } from './clock.js';
 import type { PasswordPolicy } from './credentialPolicy.js';
 import { type CredentialView, Credentials } from './credentials.js';
-import { isAuthError } from './errors.js';
+import { AuthError, isAuthError } from './errors.js';
 import { FeedLog } from './feedLog.js';
 import { LogFollower, MAX_POLL_MS } from './follower.js';
 import { KEY_RELOAD_MS, type Lifetimes, RECORD_RETENTION_MS, lifetimes, replayStart } from './lifetimes.js';
-import { type SessionLogin, Logins } from './logins.js';
-import type { AuditEvent, ClientInfo, Role, SigningAlg, StoredAuditEntry, StoredKey, Transport, User } from './model.js';
+import { type MfaPending, type SessionLogin, Logins } from './logins.js';
+import { type FactorStatus, type SecondFactorProof, type TotpEnrolment, type WebAuthnSettings, Factors } from './factors.js';
+import type { MailTransport, Passkey } from './lifecyclePorts.js';
+import { Mailer } from './mail.js';
+import { type AccountLinks, Recovery } from './recovery.js';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AuditEvent, Authentication, ClientInfo, Role, SigningAlg, StoredAuditEntry, StoredKey, Transport, User } from './model.js';
 import { Keyring } from './keyring.js';
 import { Outbox } from './outbox.js';
 import type { PasswordHasher, Stores } from './ports.js';
@@ -41,10 +46,16 @@ export interface CoreOptions {
   heartbeats?: 'feed' | 'manual';
   /** Background work that failed (a delivery the relay retries, a purge); for the log. */
   onBackgroundError?: (error: unknown, what: string) => void;
+  /** Where mail goes (SMTP, or files for the embedded default). */
+  mail: MailTransport;
+  /** The WebAuthn relying party; by default the issuer's host and origin. */
+  webauthn?: Partial<WebAuthnSettings>;
 }
 
 /** How often the relay looks for deliveries still owed. */
 const RELAY_MS = 500;
+/** How often the mail worker looks for mail due (mail queued by a request is sent at once). */
+const MAIL_MS = 5 * SECOND;
 
 export interface Readiness {
   ready: boolean;
@@ -74,6 +85,9 @@ export class Tessera {
   readonly #credentials: Credentials;
   readonly #accounts: Accounts;
   readonly #logins: Logins;
+  readonly #factors: Factors;
+  readonly #recovery: Recovery;
+  readonly #mailer: Mailer;
   readonly #verifier: TokenVerifier;
   readonly #options: CoreOptions;
   readonly #feedLog: FeedLog;
@@ -100,15 +114,33 @@ export class Tessera {
       clock,
       lifetimes: life,
       onDeliveryError: (error) => this.#backgroundError(error, 'a revocation is logged; its delivery waits for the relay'),
+      onMailQueued: () => void this.deliverMail().catch((error: unknown) => this.#backgroundError(error, 'the mail worker')),
     });
     this.#outbox = outbox;
     const userCache = new UserCache(stores.users, revocations, clock, { ttlMs: 30 * SECOND, max: 100_000 });
-    this.#users = new Users({ store: stores.users, hasher, throttle: new Throttle(stores.limiter, clock), outbox, audit: this.#auditor, clock, policy: options.passwords });
+    const throttle = new Throttle(stores.limiter, clock);
+    this.#users = new Users({ store: stores.users, hasher, throttle, outbox, audit: this.#auditor, clock, policy: options.passwords });
     this.#sessions = new Sessions({ store: stores.sessions, users: userCache, revocations, keyring, clock, policy: { cacheTtlMs: 30 * SECOND, cacheMax: 100_000, ...options.sessions } });
     this.#tokens = new Tokens({ families: stores.families, users: stores.users, keyring, revocations, outbox, clock, policy: options.tokens });
     this.#credentials = new Credentials({ sessions: this.#sessions, tokens: this.#tokens, users: stores.users, outbox });
     this.#accounts = new Accounts({ users: this.#users, credentials: this.#credentials, outbox });
-    this.#logins = new Logins({ users: this.#users, sessions: this.#sessions, tokens: this.#tokens, outbox, clock });
+    const issuer = new URL(options.tokens.issuer);
+    this.#factors = new Factors({
+      store: stores.factors,
+      challenges: stores.challenges,
+      outbox,
+      throttle,
+      clock,
+      derive: (purpose) => keyring.derive(purpose),
+      webauthn: { rpId: issuer.hostname, rpName: 'Tessera', origins: [issuer.origin], ...options.webauthn },
+    });
+    this.#logins = new Logins({ users: this.#users, sessions: this.#sessions, tokens: this.#tokens, factors: this.#factors, outbox, clock });
+    const links: AccountLinks = {
+      verifyEmail: (token) => `${issuer.origin}/account/verify-email#token=${token}`,
+      resetPassword: (token) => `${issuer.origin}/account/reset-password#token=${token}`,
+    };
+    this.#recovery = new Recovery({ users: this.#users, store: stores.users, tokens: stores.accountTokens, accounts: this.#accounts, outbox, limiter: stores.limiter, clock, links });
+    this.#mailer = new Mailer({ queue: stores.mail, transport: options.mail, clock, resolve: (job) => this.#recovery.resolveResetRequest(job) });
     let lastReload = 0;
     this.#verifier = new TokenVerifier({
       issuer: options.tokens.issuer,
@@ -172,6 +204,7 @@ export class Tessera {
       this.#every(HOUR, () => this.#stores.log.trim(this.#clock.now() - this.lifetimes.logRetainMs), 'the log trim');
       this.#every(KEY_RELOAD_MS, () => this.reloadKeys(), 'the key reload');
       this.#every(HOUR, () => this.checkpointAudit(), 'the audit checkpoint');
+      this.#every(MAIL_MS, () => this.deliverMail(), 'the mail worker');
     }
   }
 
@@ -206,17 +239,136 @@ export class Tessera {
 
   // Use cases: each one change, committed with its revocations (src/core/outbox.ts).
 
-  /** Validates and creates a user. `client` null means an operator (the CLI): no address limit. */
-  register(username: string, password: string, client: ClientInfo | null, role: Role = 'user'): Promise<User> {
-    return this.#users.register(username, password, client, role);
+  /**
+   * Validates and creates a user. `client` null means an operator (the CLI): no address limit. With an
+   * e-mail address, a link to verify it is queued in the same change.
+   */
+  register(username: string, password: string, client: ClientInfo | null, role: Role = 'user', email?: string): Promise<User> {
+    const address = email === undefined ? null : this.#recovery.checkEmail(email);
+    const then = (change: Parameters<Recovery['sendVerification']>[0], user: User) => this.#recovery.sendVerification(change, user, address ?? '');
+    return this.#users.register(username, password, client, role, address === null ? null : { email: address, then });
   }
 
-  logInWithSession(username: string, password: string, remember: boolean, presentedCookie: string | undefined, client: ClientInfo): Promise<SessionLogin> {
+  /** A password login: a session, or an MFA challenge when the account has a second factor. */
+  logInWithSession(username: string, password: string, remember: boolean, presentedCookie: string | undefined, client: ClientInfo): Promise<SessionLogin | MfaPending> {
     return this.#logins.withSession(username, password, remember, presentedCookie, client);
   }
 
-  logInWithTokens(username: string, password: string, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
+  logInWithTokens(username: string, password: string, transport: Transport, client: ClientInfo): Promise<IssuedTokens | MfaPending> {
     return this.#logins.withTokens(username, password, transport, client);
+  }
+
+  /** The second step of a login: the challenge and a TOTP code, a recovery code or a passkey assertion. */
+  completeSessionMfa(challenge: string, proof: SecondFactorProof, presentedCookie: string | undefined, client: ClientInfo): Promise<SessionLogin> {
+    return this.#logins.sessionAfterMfa(challenge, proof, presentedCookie, client);
+  }
+
+  completeTokensMfa(challenge: string, proof: SecondFactorProof, client: ClientInfo): Promise<IssuedTokens> {
+    return this.#logins.tokensAfterMfa(challenge, proof, client);
+  }
+
+  /** WebAuthn options for a passkey as the second factor of a challenge. */
+  mfaPasskeyOptions(challenge: string): ReturnType<Factors['mfaPasskeyOptions']> {
+    return this.#factors.mfaPasskeyOptions(challenge);
+  }
+
+  /** WebAuthn options for signing in with a passkey alone (no user name). */
+  passkeyLoginOptions(): ReturnType<Factors['passkeyLoginOptions']> {
+    return this.#factors.passkeyLoginOptions();
+  }
+
+  logInWithPasskeySession(ceremony: string, response: AuthenticationResponseJSON, remember: boolean, presentedCookie: string | undefined, client: ClientInfo): Promise<SessionLogin> {
+    return this.#logins.sessionWithPasskey(ceremony, response, remember, presentedCookie, client);
+  }
+
+  logInWithPasskeyTokens(ceremony: string, response: AuthenticationResponseJSON, transport: Transport, client: ClientInfo): Promise<IssuedTokens> {
+    return this.#logins.tokensWithPasskey(ceremony, response, transport, client);
+  }
+
+  // The account lifecycle: e-mail, recovery, second factors (ASVS 5.0 V6, V7).
+
+  /** Sets (or, with null, removes) the user's address; needs a recent authentication. */
+  async setEmail(userId: string, auth: Authentication, email: string | null, client: ClientInfo): Promise<User> {
+    await this.#factors.assertRecent(userId, auth);
+    return this.#recovery.setEmail(userId, email, client);
+  }
+
+  /** Follows a verification link's token. */
+  verifyEmail(token: string, client: ClientInfo): Promise<User> {
+    return this.#recovery.verifyEmail(token, client);
+  }
+
+  /** "Forgot password": the same answer whether or not the account exists. */
+  requestPasswordReset(identifier: string, client: ClientInfo): Promise<void> {
+    return this.#recovery.requestReset(identifier, client);
+  }
+
+  /** Follows a reset link's token: the new password, and every credential of the user revoked. */
+  resetPassword(token: string, newPassword: string, client: ClientInfo): Promise<void> {
+    return this.#recovery.completeReset(token, newPassword, client);
+  }
+
+  factorStatus(userId: string): Promise<FactorStatus> {
+    return this.#factors.status(userId);
+  }
+
+  async enrolTotp(userId: string, auth: Authentication): Promise<TotpEnrolment> {
+    const user = await this.#recentUser(userId, auth);
+    return this.#factors.enrolTotp(user, new URL(this.#options.tokens.issuer).host);
+  }
+
+  async confirmTotp(userId: string, auth: Authentication, code: string, client: ClientInfo): Promise<string[]> {
+    return this.#factors.confirmTotp(await this.#recentUser(userId, auth), code, client);
+  }
+
+  async removeTotp(userId: string, auth: Authentication, client: ClientInfo): Promise<boolean> {
+    return this.#factors.removeTotp(await this.#recentUser(userId, auth), client);
+  }
+
+  async regenerateRecoveryCodes(userId: string, auth: Authentication, client: ClientInfo): Promise<string[]> {
+    return this.#factors.regenerateRecoveryCodes(await this.#recentUser(userId, auth), client);
+  }
+
+  async passkeyRegistrationOptions(userId: string, auth: Authentication): ReturnType<Factors['passkeyRegistrationOptions']> {
+    return this.#factors.passkeyRegistrationOptions(await this.#recentUser(userId, auth));
+  }
+
+  async addPasskey(userId: string, auth: Authentication, ceremony: string, response: RegistrationResponseJSON, name: string | undefined, client: ClientInfo): Promise<Passkey> {
+    return this.#factors.addPasskey(await this.#recentUser(userId, auth), ceremony, response, name, client);
+  }
+
+  listPasskeys(userId: string): Promise<Passkey[]> {
+    return this.#factors.listPasskeys(userId);
+  }
+
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    return this.#factors.renamePasskey(userId, id, name);
+  }
+
+  async deletePasskey(userId: string, auth: Authentication, id: string, client: ClientInfo): Promise<boolean> {
+    return this.#factors.deletePasskey(await this.#recentUser(userId, auth), id, client);
+  }
+
+  /** An administrator's reset of a user's second factors: audited, and every credential of the user revoked. */
+  resetFactors(userId: string, actor: ClientInfo | null): Promise<void> {
+    return this.#accounts.resetFactors(userId, actor);
+  }
+
+  async #recentUser(userId: string, auth: Authentication): Promise<User> {
+    const user = await this.#users.findById(userId);
+    if (!user) throw new AuthError('unauthenticated');
+    await this.#factors.assertRecent(userId, auth);
+    return user;
+  }
+
+  /** One pass of the mail worker now (it runs every 5 s, and at once after mail is queued). */
+  deliverMail(): Promise<number> {
+    return this.#mailer.drain();
+  }
+
+  /** Mail not sent yet, and where mail goes. */
+  async mailQueue(): Promise<{ pending: number; transport: string }> {
+    return { pending: await this.#stores.mail.pending(), transport: this.#mailer.describe };
   }
 
   /** Spends a refresh token for a new pair (rotation, reuse detection). */
@@ -249,7 +401,9 @@ export class Tessera {
     }
   }
 
-  changePassword(userId: string, keep: string, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+  /** Needs the current password and a recent authentication (with the second factor, when there is one). */
+  async changePassword(userId: string, keep: string, auth: Authentication, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+    await this.#factors.assertRecent(userId, auth);
     return this.#accounts.changePassword(userId, keep, currentPassword, newPassword, client);
   }
 

@@ -198,6 +198,8 @@ export class Tokens {
       jti: randomToken(16),
       iat,
       exp,
+      amr: family.amr,
+      auth_time: toSeconds(family.authTime),
     });
     const refreshEnd = Math.min(family.expiresAt, familyIdleEnd(family));
     return {

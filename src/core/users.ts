@@ -13,7 +13,8 @@ import { uuidv7 } from './crypto.js';
 import { AuthError, type FieldError, isAuthError } from './errors.js';
 import { LruCache } from './lru.js';
 import type { ClientInfo, Role, User } from './model.js';
-import type { Outbox } from './outbox.js';
+import type { Change, Outbox } from './outbox.js';
+import { emailKey } from './email.js';
 import type { PasswordHasher, UserStore } from './ports.js';
 import type { Throttle } from './throttle.js';
 
@@ -55,7 +56,13 @@ export class Users {
   }
 
   /** Validates and creates a user. `client` null means an operator (the CLI): no address limit. */
-  async register(rawUsername: string, rawPassword: string, client: ClientInfo | null, role: Role = 'user'): Promise<User> {
+  async register(
+    rawUsername: string,
+    rawPassword: string,
+    client: ClientInfo | null,
+    role: Role = 'user',
+    email: { email: string; then: (change: Change, user: User) => Promise<void> } | null = null,
+  ): Promise<User> {
     assertWellFormed({ username: rawUsername, password: rawPassword });
     const username = normalizeUsername(rawUsername);
     const password = rawPassword.normalize('NFKC');
@@ -80,12 +87,13 @@ export class Users {
       createdAt: now,
       tokensNotBefore: 0,
       credentialsNotBefore: 0,
-      email: null,
-      emailKey: null,
+      email: email?.email ?? null,
+      emailKey: email ? emailKey(email.email) : null,
       emailVerified: false,
     };
     await this.#outbox.commit(async (change) => {
       await change.users.createUser(user);
+      await email?.then(change, user);
       change.audit('register', user.id, client, role === 'user' ? null : `role ${role}`);
     });
     return user;
@@ -120,6 +128,16 @@ export class Users {
     if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });
     const checked = await this.#checkPassword(user.usernameKey, currentPassword.normalize('NFKC'), client, 'password_change', password);
     return checked.matched === 'current' ? this.#hasher.hash(password) : null;
+  }
+
+  /** A new password chosen without the current one (a reset): checked against the policy, then hashed. */
+  async hashNewPassword(user: User, newPassword: string): Promise<string> {
+    assertWellFormed({ newPassword });
+    const password = newPassword.normalize('NFKC');
+    const error = checkPassword(password, user.username, this.#policy, 'newPassword');
+    if (error) throw new AuthError('validation_failed', { detail: 'the new password breaks the policy', errors: [error] });
+    this.#shedIfSaturated();
+    return this.#hasher.hash(password);
   }
 
   /**

@@ -9,6 +9,7 @@ import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { BODY_LIMIT } from './limits.js';
 import { handleError, problemOf, sendProblem } from './problem.js';
+import { recoveryRoutes, securityRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
@@ -26,6 +27,8 @@ export interface HttpOptions {
   trustProxy: readonly string[];
   metricsToken: string | null;
   feedSecret: string | null;
+  /** Admin routes need a credential with amr `mfa` (TESSERA_ADMIN_REQUIRE_MFA). */
+  adminRequireMfa?: boolean;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -96,7 +99,9 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   await app.register(sessionRoutes(tessera));
   await app.register(tokenRoutes(tessera));
   await app.register(meRoutes(tessera));
-  await app.register(adminRoutes(tessera));
+  await app.register(recoveryRoutes(tessera));
+  await app.register(securityRoutes(tessera));
+  await app.register(adminRoutes(tessera, { requireMfa: options.adminRequireMfa ?? false }));
   await app.register(revocationFeedRoutes(tessera, options.feedSecret));
   await app.register(webRoutes);
   return app;

@@ -2,7 +2,7 @@ import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AccessClaims } from '../core/accessToken.js';
 import { AuthError } from '../core/errors.js';
 import { parseBearer } from '../core/problems.js';
-import type { Role } from '../core/model.js';
+import { type Authentication, type Role, isAuthMethod } from '../core/model.js';
 import type { ValidSession } from '../core/sessions.js';
 import type { Tessera } from '../core/tessera.js';
 import { sessionIdleEnd } from '../core/model.js';
@@ -20,6 +20,8 @@ export interface Principal {
   expiresAt: number;
   /** Cookie-borne credentials need a CSRF token on unsafe methods; bearer tokens do not. */
   viaCookie: boolean;
+  /** How and when (ms) the user authenticated for this credential: step-up looks at both. */
+  auth: Authentication;
 }
 
 declare module 'fastify' {
@@ -44,6 +46,7 @@ const tokenPrincipal = (claims: AccessClaims, viaCookie: boolean): Principal => 
   sid: claims.sid,
   expiresAt: claims.exp * 1000,
   viaCookie,
+  auth: { amr: claims.amr.filter(isAuthMethod), authTime: claims.auth_time * 1000 },
 });
 
 const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
@@ -54,6 +57,7 @@ const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
   sid: session.id,
   expiresAt: Math.min(session.expiresAt, sessionIdleEnd(session)),
   viaCookie: true,
+  auth: { amr: session.amr, authTime: session.authTime },
 });
 
 /**
@@ -110,10 +114,11 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
  * an anonymous caller learns nothing from validation): resolve, then the CSRF check, then the role.
  * Callback style rather than async: a credential checked at once is admitted without a promise.
  */
-export function requireAuth(tessera: Tessera, role?: Role): onRequestHookHandler {
+export function requireAuth(tessera: Tessera, role?: Role, options: { mfa?: boolean } = {}): onRequestHookHandler {
   const admit = (request: FastifyRequest, principal: Principal): void => {
     assertCsrf(tessera, request, principal);
     if (role !== undefined && principal.role !== role) throw new AuthError('forbidden', { detail: `this needs the role ${role}` });
+    if (options.mfa && !principal.auth.amr.includes('mfa')) throw new AuthError('mfa_required', { detail: 'this needs a sign-in with a second factor' });
     request.principal = principal;
   };
   return (request, _reply, done) => {

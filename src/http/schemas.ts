@@ -1,3 +1,6 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { SecondFactorProof } from '../core/factors.js';
+import type { MfaPending } from '../core/logins.js';
 import type { ClientInfo, User } from '../core/model.js';
 import type { FastifyRequest } from 'fastify';
 import { toIso } from '../core/clock.js';
@@ -82,6 +85,58 @@ export const credentialsProperties = {
   username: { type: 'string', minLength: 1, maxLength: 1024 },
   password: { type: 'string', minLength: 1, maxLength: 4096 },
 } as const;
+
+/** The answer of a password login that needs a second factor: 202, neither a session nor a token. */
+export const mfaPendingSchema = {
+  type: 'object',
+  description: 'The password was right and the account has a second factor: finish with POST /v1/session/mfa or /v1/tokens/mfa',
+  required: ['mfa'],
+  properties: {
+    mfa: {
+      type: 'object',
+      required: ['challenge', 'methods', 'expiresAt'],
+      properties: {
+        challenge: { type: 'string', description: 'single use, for 5 minutes' },
+        methods: { type: 'array', items: { type: 'string', enum: ['totp', 'recovery_code', 'passkey'] } },
+        expiresAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;
+
+export const mfaPendingJson = ({ mfa }: MfaPending) => ({ mfa: { challenge: mfa.challenge, methods: mfa.methods, expiresAt: toIso(mfa.expiresAt) } });
+
+/** A second step: the challenge, and exactly one proof. */
+export const secondFactorBody = {
+  type: 'object',
+  required: ['challenge'],
+  properties: {
+    challenge: { type: 'string', maxLength: 256 },
+    code: { type: 'string', maxLength: 16, description: 'a TOTP code' },
+    recoveryCode: { type: 'string', maxLength: 64 },
+    passkey: { type: 'object', description: 'a WebAuthn assertion (AuthenticationResponseJSON), for options from POST /v1/mfa/passkey-options' },
+  },
+  oneOf: [{ required: ['code'] }, { required: ['recoveryCode'] }, { required: ['passkey'] }],
+} as const;
+
+export interface SecondFactorBody {
+  challenge: string;
+  code?: string;
+  recoveryCode?: string;
+  passkey?: AuthenticationResponseJSON;
+}
+
+export const proofOf = (body: SecondFactorBody): SecondFactorProof =>
+  body.code !== undefined ? { code: body.code } : body.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : { passkey: body.passkey as AuthenticationResponseJSON };
+
+/** A passkey sign-in: the ceremony from POST /v1/passkeys/options and the authenticator's assertion. */
+export const passkeyLoginProperties = {
+  ceremony: { type: 'string', maxLength: 256 },
+  response: { type: 'object', description: 'a WebAuthn assertion (AuthenticationResponseJSON)' },
+} as const;
+
+/** WebAuthn options as @simplewebauthn/server makes them, passed to the browser as they are. */
+export const webauthnOptionsSchema = { type: 'object', additionalProperties: true, description: 'WebAuthn options JSON (for @simplewebauthn/browser)' } as const;
 
 export const userJson = (user: User) => ({
   id: user.id,

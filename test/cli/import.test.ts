@@ -1,3 +1,4 @@
+import { signedIn } from '../../src/core/logins.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -21,7 +22,7 @@ async function whoCanLogIn(accounts: Array<[string, string]>): Promise<string[]>
   try {
     const passed: string[] = [];
     for (const [username, password] of accounts) {
-      const login = await tessera.logInWithSession(username, password, false, undefined, { ip: '127.0.0.1', userAgent: 'test' }).catch(() => null);
+      const login = await tessera.logInWithSession(username, password, false, undefined, { ip: '127.0.0.1', userAgent: 'test' }).then(signedIn).catch(() => null);
       if (login) passed.push(`${login.user.username}:${login.user.role}`);
     }
     return passed;

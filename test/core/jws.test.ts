@@ -346,7 +346,11 @@ describe('checkAccessClaims', () => {
   const without = (name: string): Record<string, unknown> => Object.fromEntries(Object.entries(base).filter(([key]) => key !== name));
 
   it('returns the claims of a good token', () => {
-    expect(check(base)).toEqual(base);
+    // A token that names no amr or auth_time (an older one) gets the empty defaults.
+    expect(check(base)).toEqual({ ...base, amr: [], auth_time: 0 });
+    expect(check({ ...base, amr: ['pwd', 'otp', 'mfa'], auth_time: NOW - 60 })).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], auth_time: NOW - 60 });
+    for (const amr of ['pwd', [1], Array(9).fill('pwd'), ['x'.repeat(17)]]) expect(check({ ...base, amr })).toBe('invalid_token');
+    expect(check({ ...base, auth_time: -1 })).toBe('invalid_token');
     expect(check({ ...base, role: 'admin' })).toMatchObject({ role: 'admin' });
     expect(check({ ...base, aud: ['other', expected.audience] })).toMatchObject({ aud: expected.audience });
   });

@@ -1,3 +1,4 @@
+import { MemoryMailTransport } from '../../src/adapters/mail/index.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createMemoryStores } from '../../src/adapters/memory/index.js';
 import { openSqliteStores } from '../../src/adapters/sqlite/index.js';
@@ -87,7 +88,7 @@ export const postgresRedisBackend: Backend = {
 };
 
 const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', TESSERA_MAX_SESSIONS_PER_USER: '3' });
-const options = { ...coreOptions(config, buildBlocklist([])), heartbeats: 'manual' as const, pollMs: 20 };
+const options = { ...coreOptions(config, buildBlocklist([]), new MemoryMailTransport()), heartbeats: 'manual' as const, pollMs: 20 };
 
 /** Stores whose close does nothing: several instances share one set, as several processes share a database. */
 const shared = (stores: Stores): Stores => ({ ...stores, close: async () => undefined });

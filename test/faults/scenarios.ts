@@ -1,3 +1,4 @@
+import { signedIn } from '../../src/core/logins.js';
 import type { Tessera } from '../../src/core/tessera.js';
 import { CLIENT, type Harness, NEW_PASSWORD, PASSWORD } from './harness.js';
 
@@ -37,13 +38,13 @@ async function user(h: Harness, role: 'user' | 'admin' = 'user') {
 
 async function session(h: Harness, username: string) {
   h.clock.advance(1); // distinct creation times: the cap evicts by age
-  const login = await h.tessera.logInWithSession(username, PASSWORD, false, undefined, CLIENT);
+  const login = await h.tessera.logInWithSession(username, PASSWORD, false, undefined, CLIENT).then(signedIn);
   return { ...login, probe: { name: `session ${login.session.id.slice(0, 6)}`, check: (t: Tessera) => t.validateSession(login.token) } };
 }
 
 async function tokens(h: Harness, username: string) {
   h.clock.advance(1);
-  const pair = await h.tessera.logInWithTokens(username, PASSWORD, 'body', CLIENT);
+  const pair = await h.tessera.logInWithTokens(username, PASSWORD, 'body', CLIENT).then(signedIn);
   return { ...pair, probe: { name: `token ${pair.family.id.slice(0, 6)}`, check: (t: Tessera) => t.verifyAccessToken(pair.accessToken) } };
 }
 
@@ -99,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
       const [current, other, pair] = [await session(h, alice.username), await session(h, alice.username), await tokens(h, alice.username)];
       const before = (await h.stores.users.findUserById(alice.id))?.passwordHash;
       return {
-        act: () => h.tessera.changePassword(alice.id, current.session.id, PASSWORD, NEW_PASSWORD, CLIENT),
+        act: () => h.tessera.changePassword(alice.id, current.session.id, current.session, PASSWORD, NEW_PASSWORD, CLIENT),
         doomed: [other.probe, pair.probe],
         kept: [current.probe],
         recorded: async () => (await h.stores.users.findUserById(alice.id))?.passwordHash !== before,
@@ -201,7 +202,7 @@ export const SCENARIOS: Scenario[] = [
       const alice = await user(h);
       const [oldest, , newest] = [await session(h, alice.username), await session(h, alice.username), await session(h, alice.username)];
       return {
-        act: () => h.tessera.logInWithSession(alice.username, PASSWORD, false, undefined, CLIENT),
+        act: () => h.tessera.logInWithSession(alice.username, PASSWORD, false, undefined, CLIENT).then(signedIn),
         doomed: [oldest.probe],
         kept: [newest.probe],
         recorded: () => logged(h, oldest.session.id),

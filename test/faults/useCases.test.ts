@@ -1,3 +1,4 @@
+import { signedIn } from '../../src/core/logins.js';
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
@@ -83,7 +84,7 @@ for (const backend of BACKENDS) {
 
     it('keeps a session refused while its tombstone is owed, however long the session store is away', async () => {
       const alice = await h.tessera.register(`away${Date.now().toString(36)}`, PASSWORD, null);
-      const { token, session } = await h.tessera.logInWithSession(alice.username, PASSWORD, false, undefined, CLIENT);
+      const { token, session } = await h.tessera.logInWithSession(alice.username, PASSWORD, false, undefined, CLIENT).then(signedIn);
       h.faults.away('sessions.revokeSession');
       await h.tessera.logOut(session, CLIENT);
       // Well past the deny view's retention (the tokens in flight), with the relay failing all along.
@@ -103,7 +104,7 @@ for (const backend of BACKENDS) {
 
     it.skipIf(backend !== postgresRedisBackend)('publishes the log to the stream again after Redis lost it: a verifier that starts then still refuses', async () => {
       const alice = await h.tessera.register(`lost${Date.now().toString(36)}`, PASSWORD, null);
-      const pair = await h.tessera.logInWithTokens(alice.username, PASSWORD, 'body', CLIENT);
+      const pair = await h.tessera.logInWithTokens(alice.username, PASSWORD, 'body', CLIENT).then(signedIn);
       await h.tessera.revokeToken(pair.refreshToken, CLIENT);
       await h.relay(); // the stream is marked intact on a first pass
       const bus = h.stores.bus!;

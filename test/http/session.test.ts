@@ -17,7 +17,13 @@ describe('POST /v1/session', () => {
     const { response, cookie, csrf } = await t.login('alice');
     const body = response.json();
     expect(body.user).toMatchObject({ username: 'alice', role: 'user' });
-    expect(body.session).toEqual({ id: cookie.split('.')[0], expiresAt: '2026-11-28T00:00:00.000Z', idleExpiresAt: '2026-11-27T12:30:00.000Z' });
+    expect(body.session).toEqual({
+      id: cookie.split('.')[0],
+      expiresAt: '2026-11-28T00:00:00.000Z',
+      idleExpiresAt: '2026-11-27T12:30:00.000Z',
+      amr: ['pwd'],
+      authTime: '2026-11-27T12:00:00.000Z',
+    });
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const setCookie = String(response.headers['set-cookie']);
     expect(setCookie).toMatch(/^__Host-tessera_session=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);

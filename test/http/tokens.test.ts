@@ -36,13 +36,15 @@ describe('POST /v1/tokens', () => {
       jti: expect.any(String),
       iat: t.clock.now() / 1000,
       exp: t.clock.now() / 1000 + 900,
+      amr: ['pwd'],
+      auth_time: t.clock.now() / 1000,
     });
     const me = await bearer(body.access_token);
     expect(me.json()).toEqual({
       id: alice!.id,
       username: 'alice',
       role: 'user',
-      auth: { method: 'token', sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000).toISOString() },
+      auth: { method: 'token', sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000).toISOString(), amr: ['pwd'], authTime: new Date(t.clock.now()).toISOString() },
     });
   });
 

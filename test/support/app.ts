@@ -1,3 +1,4 @@
+import { MemoryMailTransport } from '../../src/adapters/mail/index.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openSqliteStores } from '../../src/adapters/sqlite/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
@@ -16,6 +17,8 @@ export interface TestApp {
   stores: Stores;
   clock: ManualClock;
   config: Config;
+  /** The mail the app sent (it is delivered at once, in memory). */
+  mail: MemoryMailTransport;
   /** Moves the clock and delivers a feed heartbeat at the new time, as the feed would. */
   advance(ms: number): void;
   register(username: string, password?: string): Promise<{ id: string }>;
@@ -31,7 +34,8 @@ export async function testApp(env: Record<string, string> = {}, stores?: (clock:
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
   const opened = await (stores ?? ((c) => openSqliteStores(':memory:', { clock: c })))(clock);
-  const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' } });
+  const mail = new MemoryMailTransport();
+  const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' }, mail });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config);
   // Every answer the HTTP suites get is checked against the served OpenAPI document (issue 11).
@@ -42,6 +46,7 @@ export async function testApp(env: Record<string, string> = {}, stores?: (clock:
     stores: opened,
     clock,
     config,
+    mail,
     advance(ms) {
       clock.advance(ms);
       tessera.feedHeartbeat(clock.now());

@@ -1,3 +1,5 @@
+import { MemoryMailTransport } from '../../src/adapters/mail/index.js';
+import { signedIn } from '../../src/core/logins.js';
 import { createMemoryStores, type MemoryStores } from '../../src/adapters/memory/index.js';
 import { Argon2Hasher } from '../../src/adapters/argon2.js';
 import { parseConfig } from '../../src/config.js';
@@ -27,6 +29,8 @@ export interface TestCore {
   clock: ManualClock;
   /** Moves time and lets the feed beat at the new time. */
   advance(ms: number): void;
+  /** The mail the core sent. */
+  mail: MemoryMailTransport;
 }
 
 /** The core on memory stores and a manual clock; `env` overrides settings as the environment would. */
@@ -34,13 +38,15 @@ export async function testCore(env: Record<string, string> = {}, hasher?: Passwo
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
   const stores = createMemoryStores({ clock });
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
-  const options = coreOptions(config, buildBlocklist(['password1234567', 'qwertyuiopasdfg']));
+  const mail = new MemoryMailTransport();
+  const options = coreOptions(config, buildBlocklist(['password1234567', 'qwertyuiopasdfg']), mail);
   const tessera = await Tessera.create(stores, hasher ?? new Argon2Hasher({ concurrency: 4, queue: 64 }), clock, { ...options, heartbeats: 'manual' });
   await tessera.start({ upkeep: false });
   return {
     tessera,
     stores,
     clock,
+    mail,
     advance(ms) {
       clock.advance(ms);
       tessera.feedHeartbeat(clock.now());
@@ -50,16 +56,16 @@ export async function testCore(env: Record<string, string> = {}, hasher?: Passwo
 
 /** A token family for a registered user, through the login use case. */
 export const issueTokens = (c: TestCore, user: Pick<User, 'username'>, transport: Transport = 'body'): Promise<IssuedTokens> =>
-  c.tessera.logInWithTokens(user.username, PASSWORD, transport, CLIENT);
+  c.tessera.logInWithTokens(user.username, PASSWORD, transport, CLIENT).then(signedIn);
 
 /** A cookie session for a registered user, through the login use case. */
 export const openSession = (c: TestCore, user: Pick<User, 'username'>, remember = false): Promise<SessionLogin> =>
-  c.tessera.logInWithSession(user.username, PASSWORD, remember, undefined, CLIENT);
+  c.tessera.logInWithSession(user.username, PASSWORD, remember, undefined, CLIENT).then(signedIn);
 
 /** Another instance on the same database, as a second server or the CLI would be. */
 export async function peerOf(c: TestCore, env: Record<string, string> = {}): Promise<Tessera> {
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
-  const options = coreOptions(config, buildBlocklist([]));
+  const options = coreOptions(config, buildBlocklist([]), c.mail);
   const peer = await Tessera.create(createMemoryStores({ clock: c.clock, db: c.stores.db }), new Argon2Hasher({ concurrency: 2, queue: 64 }), c.clock, { ...options, pollMs: 20 });
   await peer.start({ upkeep: false });
   return peer;

@@ -121,7 +121,7 @@ describe('framework middleware', () => {
   const fake = (outcome: 'ok' | 'invalid_token' | 'unavailable'): Verifier => ({
     verify: async () => {
       if (outcome !== 'ok') throw new AuthError(outcome);
-      return { iss: 'i', aud: 'a', sub: 'u1', name: 'alice', role: 'user', sid: 's', jti: 'j', iat: 1, exp: 2 };
+      return { iss: 'i', aud: 'a', sub: 'u1', name: 'alice', role: 'user', sid: 's', jti: 'j', iat: 1, exp: 2, amr: ['pwd'], auth_time: 1 };
     },
     isFresh: () => outcome !== 'unavailable',
     isReady: () => outcome !== 'unavailable',

@@ -69,11 +69,10 @@ export class MemoryMailQueue extends Table<number, MailRow> implements MailQueue
     this.set(id, { id, ...job, attempts: 0, nextAttemptAt: now, sentAt: null, lastError: null });
   }
 
-  async due(now: number, limit: number): Promise<MailJob[]> {
-    return [...this.rows.values()]
-      .filter((row) => row.sentAt === null && row.nextAttemptAt <= now)
-      .slice(0, limit)
-      .map(({ id, kind, recipient, payload, attempts }) => ({ id, kind, recipient, payload, attempts }));
+  async claim(now: number, leaseUntil: number, limit: number): Promise<MailJob[]> {
+    const rows = [...this.rows.values()].filter((row) => row.sentAt === null && row.nextAttemptAt <= now).slice(0, limit);
+    for (const row of rows) row.nextAttemptAt = leaseUntil;
+    return rows.map(({ id, kind, recipient, payload, attempts }) => ({ id, kind, recipient, payload, attempts }));
   }
 
   async markSent(id: number, now: number): Promise<void> {

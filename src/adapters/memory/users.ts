@@ -22,6 +22,11 @@ export class MemoryUserStore implements UserStore {
     return user ? { ...user } : null;
   }
 
+  async findUserByEmail(emailKey: string): Promise<User | null> {
+    const user = [...this.#byId.values()].find((u) => u.emailVerified && u.emailKey === emailKey);
+    return user ? { ...user } : null;
+  }
+
   async lockUser(id: string): Promise<User | null> {
     return this.findUserById(id);
   }
@@ -43,6 +48,11 @@ export class MemoryUserStore implements UserStore {
   async updateUser(id: string, patch: UserPatch): Promise<User | null> {
     const user = this.#byId.get(id);
     if (!user) return null;
+    const key = patch.email === undefined ? user.emailKey : patch.email.emailKey;
+    const verified = patch.emailVerified ?? user.emailVerified;
+    if (verified && key !== null && [...this.#byId.values()].some((u) => u.id !== id && u.emailVerified && u.emailKey === key)) {
+      throw new AuthError('email_taken');
+    }
     const updated: User = {
       ...user,
       role: patch.role ?? user.role,

@@ -68,15 +68,18 @@ export class SqlMailQueue implements MailQueue {
     await this.#ctx.db.insertInto('mail_outbox').values({ ...job, created_at: now, next_attempt_at: now }).execute();
   }
 
-  async due(now: number, limit: number): Promise<MailJob[]> {
+  async claim(now: number, leaseUntil: number, limit: number): Promise<MailJob[]> {
+    // One statement (SQLite serialises writers; PostgreSQL skips rows another worker has locked).
     const rows = await this.#ctx.db
-      .selectFrom('mail_outbox')
-      .select(['id', 'kind', 'recipient', 'payload', 'attempts'])
-      .where('sent_at', 'is', null)
-      .where('next_attempt_at', '<=', now)
-      .orderBy('id')
-      .limit(limit)
+      .updateTable('mail_outbox')
+      .set({ next_attempt_at: leaseUntil })
+      .where('id', 'in', (eb) => {
+        const due = eb.selectFrom('mail_outbox').select('id').where('sent_at', 'is', null).where('next_attempt_at', '<=', now).orderBy('id').limit(limit);
+        return this.#ctx.dialect.name === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returning(['id', 'kind', 'recipient', 'payload', 'attempts'])
       .execute();
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
     return rows.map((row) => ({ ...row, id: Number(row.id), kind: row.kind as MailJobKind, attempts: Number(row.attempts) }));
   }
 

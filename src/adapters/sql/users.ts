@@ -6,6 +6,12 @@ import type { SqlContext } from './dialect.js';
 import { userFromRow, userToRow } from './rows.js';
 import type { UsersTable } from './schema.js';
 
+/** SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505. */
+const isUniqueViolation = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+};
+
 export class SqlUserStore implements UserStore {
   readonly #ctx: SqlContext;
 
@@ -34,6 +40,16 @@ export class SqlUserStore implements UserStore {
     return row ? userFromRow(row) : null;
   }
 
+  async findUserByEmail(emailKey: string): Promise<User | null> {
+    const row = await this.#ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email_key', '=', emailKey)
+      .where('email_verified', '=', this.#ctx.dialect.flag(true))
+      .executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
   async lockUser(id: string): Promise<User | null> {
     let query = this.#ctx.db.selectFrom('users').selectAll().where('id', '=', id);
     if (this.#ctx.dialect.rowLocks && this.#ctx.db.isTransaction) query = query.forUpdate();
@@ -44,7 +60,17 @@ export class SqlUserStore implements UserStore {
   async updateUser(id: string, patch: UserPatch): Promise<User | null> {
     const values = this.#columns(patch);
     if (Object.keys(values).length === 0) return this.findUserById(id);
-    const row = await this.#ctx.db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    const row = await this.#ctx.db
+      .updateTable('users')
+      .set(values)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+      .catch((error: unknown) => {
+        // The partial unique index on verified addresses (migration 005) decides a race between two users.
+        if (values.email_verified !== undefined && isUniqueViolation(error)) throw new AuthError('email_taken');
+        throw error;
+      });
     return row ? userFromRow(row) : null;
   }
 

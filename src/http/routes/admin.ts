@@ -28,9 +28,27 @@ const actorOf = (request: FastifyRequest): ClientInfo => ({ ...clientOf(request)
 
 /** Administration, role `admin` only (API.md, "Administration"). */
 export const adminRoutes =
-  (tessera: Tessera): FastifyPluginAsync =>
+  (tessera: Tessera, options: { requireMfa: boolean } = { requireMfa: false }): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', requireAuth(tessera, 'admin'));
+    app.addHook('onRequest', requireAuth(tessera, 'admin', { mfa: options.requireMfa }));
+
+    app.delete<{ Params: { id: string } }>(
+      '/v1/admin/users/:id/factors',
+      {
+        schema: {
+          tags: ['admin'],
+          operationId: 'resetUserFactors',
+          security: AUTHENTICATED,
+          summary: 'Remove every second factor and passkey of a user (audited); every session and token family of theirs is revoked',
+          params: ID_PARAMS,
+          response: { 204: { type: 'null' }, ...problems(404, ...ADMIN_PROBLEMS) },
+        },
+      },
+      async (request, reply) => {
+        await tessera.resetFactors(request.params.id, actorOf(request));
+        return reply.code(204).send();
+      },
+    );
 
     app.get<{ Querystring: { limit?: string; cursor?: string } }>(
       '/v1/admin/users',

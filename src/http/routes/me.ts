@@ -14,11 +14,13 @@ const meResponse = {
     role: { type: 'string', enum: ['user', 'admin'] },
     auth: {
       type: 'object',
-      required: ['method', 'sessionId', 'expiresAt'],
+      required: ['method', 'sessionId', 'expiresAt', 'amr', 'authTime'],
       properties: {
         method: { type: 'string', enum: ['session', 'token'] },
         sessionId: { type: 'string' },
         expiresAt: { type: 'string', format: 'date-time' },
+        amr: { type: 'array', items: { type: 'string' }, description: 'RFC 8176 methods: pwd, otp, hwk, swk, mfa' },
+        authTime: { type: 'string', format: 'date-time', description: 'when the user authenticated for this credential' },
       },
     },
   },
@@ -70,7 +72,7 @@ export const meRoutes =
           security: AUTHENTICATED,
           summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, (request) => {
       const p = request.principal!;
-      return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: expiryIso(p.expiresAt) } };
+      return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: expiryIso(p.expiresAt), amr: p.auth.amr, authTime: expiryIso(p.auth.authTime) } };
     });
 
     app.get(
@@ -116,7 +118,7 @@ export const meRoutes =
           tags: ['me'],
           operationId: 'changeMyPassword',
           security: AUTHENTICATED,
-          summary: 'Change my password; every other session and token family is revoked',
+          summary: 'Change my password (needs a recent authentication); every other session and token family is revoked',
           body: {
             type: 'object',
             required: ['currentPassword', 'newPassword'],
@@ -127,7 +129,7 @@ export const meRoutes =
       },
       async (request, reply) => {
         const p = request.principal!;
-        await tessera.changePassword(p.userId, p.sid, request.body.currentPassword, request.body.newPassword, clientOf(request));
+        await tessera.changePassword(p.userId, p.sid, p.auth, request.body.currentPassword, request.body.newPassword, clientOf(request));
         return reply.code(204).send();
       },
     );

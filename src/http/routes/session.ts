@@ -1,11 +1,27 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionLogin } from '../../core/logins.js';
 import { toIso } from '../../core/clock.js';
 import { AuthError, isAuthError } from '../../core/errors.js';
 import { type Session, type User, sessionIdleEnd } from '../../core/model.js';
 import type { Tessera } from '../../core/tessera.js';
 import { assertCsrf } from '../auth.js';
 import { COOKIES, clearSessionCookie, cookieOf, setSessionCookie } from '../cookies.js';
-import { PUBLIC, clientOf, credentialsProperties, problems, userJson, userSchema } from '../schemas.js';
+import { isMfaPending } from '../../core/logins.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import {
+  PUBLIC,
+  type SecondFactorBody,
+  clientOf,
+  credentialsProperties,
+  mfaPendingJson,
+  mfaPendingSchema,
+  passkeyLoginProperties,
+  problems,
+  proofOf,
+  secondFactorBody,
+  userJson,
+  userSchema,
+} from '../schemas.js';
 
 interface LoginBody {
   username: string;
@@ -25,6 +41,8 @@ const sessionResponse = {
         id: { type: 'string' },
         expiresAt: { type: 'string', format: 'date-time' },
         idleExpiresAt: { type: 'string', format: 'date-time' },
+        amr: { type: 'array', items: { type: 'string' } },
+        authTime: { type: 'string', format: 'date-time' },
       },
     },
     csrfToken: { type: 'string' },
@@ -33,7 +51,7 @@ const sessionResponse = {
 
 const sessionJson = (tessera: Tessera, user: User, session: Session) => ({
   user: userJson(user),
-  session: { id: session.id, expiresAt: toIso(session.expiresAt), idleExpiresAt: toIso(sessionIdleEnd(session)) },
+  session: { id: session.id, expiresAt: toIso(session.expiresAt), idleExpiresAt: toIso(sessionIdleEnd(session)), amr: session.amr, authTime: toIso(session.authTime) },
   csrfToken: tessera.csrfToken(`session:${session.id}`),
 });
 
@@ -54,16 +72,52 @@ export const sessionRoutes =
             required: ['username', 'password'],
             properties: { ...credentialsProperties, remember: { type: 'boolean' } },
           },
-          response: { 200: sessionResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+          response: { 200: sessionResponse, 202: mfaPendingSchema, ...problems(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       async (request, reply) => {
         const { username, password, remember = false } = request.body;
         const presented = cookieOf(request, COOKIES.session);
-        const { user, session, token } = await tessera.logInWithSession(username, password, remember, presented, clientOf(request));
-        const maxAge = remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
-        setSessionCookie(reply, token, maxAge);
-        return sessionJson(tessera, user, session);
+        const login = await tessera.logInWithSession(username, password, remember, presented, clientOf(request));
+        if (isMfaPending(login)) return reply.code(202).send(mfaPendingJson(login));
+        return sendSession(tessera, reply, login);
+      },
+    );
+
+    app.post<{ Body: SecondFactorBody }>(
+      '/v1/session/mfa',
+      {
+        schema: {
+          tags: ['session'],
+          operationId: 'completeSessionMfa',
+          security: PUBLIC,
+          summary: 'Finish a login that needs a second factor: a TOTP code, a recovery code or a passkey',
+          body: secondFactorBody,
+          response: { 200: sessionResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const presented = cookieOf(request, COOKIES.session);
+        return sendSession(tessera, reply, await tessera.completeSessionMfa(request.body.challenge, proofOf(request.body), presented, clientOf(request)));
+      },
+    );
+
+    app.post<{ Body: { ceremony: string; response: AuthenticationResponseJSON; remember?: boolean } }>(
+      '/v1/session/passkey',
+      {
+        schema: {
+          tags: ['session'],
+          operationId: 'logInWithPasskeySession',
+          security: PUBLIC,
+          summary: 'Log in with a passkey alone (no user name), for a cookie session',
+          body: { type: 'object', required: ['ceremony', 'response'], properties: { ...passkeyLoginProperties, remember: { type: 'boolean' } } },
+          response: { 200: sessionResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { ceremony, response, remember = false } = request.body;
+        const presented = cookieOf(request, COOKIES.session);
+        return sendSession(tessera, reply, await tessera.logInWithPasskeySession(ceremony, response, remember, presented, clientOf(request)));
       },
     );
 
@@ -85,6 +139,12 @@ export const sessionRoutes =
       return reply.code(204).send();
     });
   };
+
+function sendSession(tessera: Tessera, reply: FastifyReply, { user, session, token }: SessionLogin) {
+  const maxAge = session.remember ? Math.floor((session.expiresAt - session.createdAt) / 1000) : null;
+  setSessionCookie(reply, token, maxAge);
+  return sessionJson(tessera, user, session);
+}
 
 /** Ends a live session (after its CSRF check); a dead or missing one needs nothing (API.md). */
 async function logout(tessera: Tessera, request: FastifyRequest, cookie: string): Promise<void> {

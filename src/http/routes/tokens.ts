@@ -7,7 +7,20 @@ import { assertCsrf } from '../auth.js';
 import { COOKIES, clearTokenCookies, cookieOf, setTokenCookies } from '../cookies.js';
 import { OPTIONAL_BODY } from '../openapi.js';
 import { FORM, acceptForms, isForm, oauthProblem, sendOAuthError } from '../oauthForms.js';
-import { PUBLIC, clientOf, credentialsProperties, problems } from '../schemas.js';
+import { isMfaPending } from '../../core/logins.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import {
+  PUBLIC,
+  type SecondFactorBody,
+  clientOf,
+  credentialsProperties,
+  mfaPendingJson,
+  mfaPendingSchema,
+  passkeyLoginProperties,
+  problems,
+  proofOf,
+  secondFactorBody,
+} from '../schemas.js';
 
 const pairResponse = {
   type: 'object',
@@ -79,12 +92,50 @@ export const tokenRoutes =
             required: ['username', 'password'],
             properties: { ...credentialsProperties, transport: { type: 'string', enum: ['body', 'cookie'] } },
           },
-          response: { 200: pairResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+          response: { 200: pairResponse, 202: mfaPendingSchema, ...problems(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       async (request, reply) => {
         const { username, password, transport = 'body' } = request.body;
-        return sendPair(tessera, reply, await tessera.logInWithTokens(username, password, transport, clientOf(request)), transport);
+        const login = await tessera.logInWithTokens(username, password, transport, clientOf(request));
+        if (isMfaPending(login)) return reply.code(202).send(mfaPendingJson(login));
+        return sendPair(tessera, reply, login, transport);
+      },
+    );
+
+    app.post<{ Body: SecondFactorBody }>(
+      '/v1/tokens/mfa',
+      {
+        schema: {
+          tags: ['tokens'],
+          operationId: 'completeTokensMfa',
+          security: PUBLIC,
+          summary: 'Finish a token login that needs a second factor (the transport is the first step’s)',
+          body: secondFactorBody,
+          response: { 200: pairResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const tokens = await tessera.completeTokensMfa(request.body.challenge, proofOf(request.body), clientOf(request));
+        return sendPair(tessera, reply, tokens, tokens.family.transport);
+      },
+    );
+
+    app.post<{ Body: { ceremony: string; response: AuthenticationResponseJSON; transport?: Transport } }>(
+      '/v1/tokens/passkey',
+      {
+        schema: {
+          tags: ['tokens'],
+          operationId: 'logInWithPasskeyTokens',
+          security: PUBLIC,
+          summary: 'Log in with a passkey alone (no user name), for tokens',
+          body: { type: 'object', required: ['ceremony', 'response'], properties: { ...passkeyLoginProperties, transport: { type: 'string', enum: ['body', 'cookie'] } } },
+          response: { 200: pairResponse, ...problems(400, 401, 403, 413, 415, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { ceremony, response, transport = 'body' } = request.body;
+        return sendPair(tessera, reply, await tessera.logInWithPasskeyTokens(ceremony, response, transport, clientOf(request)), transport);
       },
     );
 
