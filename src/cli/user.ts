@@ -121,7 +121,28 @@ const list: Command = {
   },
 };
 
+const RESET_FACTORS_USAGE = `Usage: tessera user reset-factors USERNAME
+
+Removes every second factor of the user (TOTP, recovery codes, passkeys), for a user who lost them.
+Audited; every session, token family and access token of the user is revoked, and the user signs
+in with the password alone, then enrols again.`;
+
+const resetFactors: Command = {
+  usage: RESET_FACTORS_USAGE,
+  async run(args, config) {
+    const { positionals } = parseCommandArgs(args, {}, ['USERNAME'], RESET_FACTORS_USAGE);
+    const [username = ''] = positionals;
+    const user = await withTessera(config, async (tessera) => {
+      const user = await requireUser(tessera, username);
+      await tessera.resetFactors(user.id, null);
+      return user;
+    });
+    print(`${user.username}: every second factor removed; every session and token revoked`);
+    return 0;
+  },
+};
+
 export const userCommands: CommandGroup = {
   summary: 'create, change, list and import accounts',
-  verbs: { create, role, disable: disabledCommand(true), enable: disabledCommand(false), list, import: importCommand },
+  verbs: { create, role, disable: disabledCommand(true), enable: disabledCommand(false), 'reset-factors': resetFactors, list, import: importCommand },
 };

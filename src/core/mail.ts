@@ -99,8 +99,9 @@ export class Mailer {
     for (;;) {
       const now = this.#clock.now();
       const jobs = await this.#queue.claim(now, now + LEASE_MS, BATCH);
+      // Until nothing is due: a resolved reset request queues its mail, which goes in the same pass.
+      if (jobs.length === 0) return done;
       for (const job of jobs) if (await this.#run(job)) done++;
-      if (jobs.length < BATCH) return done;
     }
   }
 

@@ -152,9 +152,15 @@ export class Recovery {
    * of the user revoked, every other reset link void, all in one change; a notice to the verified address.
    */
   async completeReset(link: string, newPassword: string, client: ClientInfo): Promise<void> {
-    const token = await this.#valid(link, 'reset_password');
+    const token = await this.#genuine(link, 'reset_password');
     const user = await this.#users.findById(token.userId);
-    if (!user) throw badLink();
+    if (!user || this.#clock.now() >= token.expiresAt) throw badLink();
+    if (token.usedAt !== null) {
+      // A retry of a reset that committed (its answer lost) converges; a replay with another password
+      // fails. The comparison counts against the account's throttle, so it is no guessing oracle.
+      if (await this.#users.isCurrentPassword(user, newPassword, client)) return;
+      throw badLink();
+    }
     const passwordHash = await this.#users.hashNewPassword(user, newPassword);
     await this.#accounts.resetPassword(user.id, passwordHash, client, async (change, locked) => {
       if (!(await change.accountTokens.useToken(token.id, change.now))) throw badLink();
@@ -167,10 +173,16 @@ export class Recovery {
 
   /** A token of this purpose that is unused and unexpired, whose secret matches; else the one refusal. */
   async #valid(link: string, purpose: AccountTokenPurpose): Promise<AccountToken> {
+    const token = await this.#genuine(link, purpose);
+    if (token.usedAt !== null || this.#clock.now() >= token.expiresAt) throw badLink();
+    return token;
+  }
+
+  /** A token of this purpose whose secret matches, used or not. */
+  async #genuine(link: string, purpose: AccountTokenPurpose): Promise<AccountToken> {
     const credential = parseCredential(link, TOKEN_ID_BYTES, TOKEN_SECRET_BYTES);
     const token = credential && (await this.#tokens.getToken(credential.id));
     if (!credential || !token || token.purpose !== purpose || !digestsEqual(sha256(credential.secret), token.secretHash)) throw badLink();
-    if (token.usedAt !== null || this.#clock.now() >= token.expiresAt) throw badLink();
     return token;
   }
 

@@ -130,6 +130,21 @@ export class Users {
     return checked.matched === 'current' ? this.#hasher.hash(password) : null;
   }
 
+  /**
+   * Whether `password` is the user's password now, checked like a login (throttled, a failure counted):
+   * for a retried reset to tell itself from a replay.
+   */
+  async isCurrentPassword(user: User, password: string, client: ClientInfo): Promise<boolean> {
+    assertWellFormed({ newPassword: password });
+    try {
+      await this.#checkPassword(user.usernameKey, password.normalize('NFKC'), client, 'password_reset_retry');
+      return true;
+    } catch (error) {
+      if (isAuthError(error, 'invalid_credentials')) return false;
+      throw error;
+    }
+  }
+
   /** A new password chosen without the current one (a reset): checked against the policy, then hashed. */
   async hashNewPassword(user: User, newPassword: string): Promise<string> {
     assertWellFormed({ newPassword });

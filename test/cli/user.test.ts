@@ -162,3 +162,28 @@ describe('tessera user list', () => {
     expect(await ws.cli(['user', 'list', '--limit', '0'])).toMatchObject({ code: 1, stderr: 'tessera: --limit expects a whole number from 1 to 10000 (got "0")\n' });
   });
 });
+
+describe('tessera user reset-factors', () => {
+  it('removes every factor, revokes the user’s credentials, and audits it; an unknown name is exit 1', async () => {
+    expect((await create('dora', `${PASSWORD}\n`)).code).toBe(0);
+    const tessera = await openTessera(parseConfig(ws.env));
+    await tessera.start({ upkeep: false });
+    let sessionToken: string;
+    try {
+      const dora = (await tessera.findUserByName('dora'))!;
+      const login = await tessera.logInWithSession('dora', PASSWORD, false, undefined, { ip: '127.0.0.1', userAgent: 'test' });
+      sessionToken = 'token' in login ? login.token : '';
+      await tessera.validateSession(sessionToken);
+      const { code, stdout, stderr } = await ws.cli(['user', 'reset-factors', 'dora']);
+      expect([code, stderr]).toEqual([0, '']);
+      expect(stdout).toBe('dora: every second factor removed; every session and token revoked\n');
+      await vi.waitFor(async () => expect((await tessera.validateSession(sessionToken).catch((e: { code?: string }) => e.code)) ?? 'valid').toBe('session_revoked'), { timeout: 10_000 });
+      expect((await tessera.auditTail(5)).map((e) => e.event)).toContain('factors_reset');
+      expect((await tessera.factorStatus(dora.id)).totp).toBe('none');
+    } finally {
+      await tessera.close();
+    }
+    const unknown = await ws.cli(['user', 'reset-factors', 'nobody']);
+    expect(unknown.code).toBe(1);
+  });
+});

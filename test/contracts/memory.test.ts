@@ -7,6 +7,7 @@ import { limiterContract } from './limiter.contract.js';
 import { revocationLogContract } from './revocationLog.contract.js';
 import { sessionStoreContract } from './sessionStore.contract.js';
 import { userStoreContract } from './userStore.contract.js';
+import { lifecycleContract } from './lifecycle.contract.js';
 
 const done = async (): Promise<void> => undefined;
 
@@ -16,6 +17,7 @@ familyStoreContract('memory', async () => ({ store: new MemoryFamilyStore(), clo
 keyStoreContract('memory', async () => ({ store: new MemoryKeyStore(), close: done }));
 limiterContract('memory', async () => ({ limiter: new MemoryLimiter(), close: done }));
 auditLogContract('memory', async () => ({ log: new MemoryAuditLog(), close: done }));
+lifecycleContract('memory', async () => ({ stores: createMemoryStores({ clock: new ManualClock() }), close: done }));
 
 revocationLogContract('memory', async () => {
   const clock = new ManualClock();

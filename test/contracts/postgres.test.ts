@@ -14,6 +14,7 @@ import { revocationLogContract } from './revocationLog.contract.js';
 import { sessionStoreContract } from './sessionStore.contract.js';
 import { sqlAdapterCases } from './sqlAdapter.cases.js';
 import { userStoreContract } from './userStore.contract.js';
+import { lifecycleContract } from './lifecycle.contract.js';
 
 const available = await serviceAvailable('postgres');
 
@@ -43,6 +44,10 @@ async function openIsolated(clock: Clock = new ManualClock()): Promise<{ stores:
 }
 
 describe.skipIf(!available)('postgres', () => {
+  lifecycleContract('postgres', async () => {
+    const { stores, close } = await openIsolated();
+    return { stores, close };
+  });
   userStoreContract('postgres', async () => {
     const { stores, close } = await openIsolated();
     return { store: stores.users, close };

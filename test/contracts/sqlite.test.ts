@@ -19,6 +19,7 @@ import { revocationLogContract } from './revocationLog.contract.js';
 import { sessionStoreContract } from './sessionStore.contract.js';
 import { sqlAdapterCases } from './sqlAdapter.cases.js';
 import { userStoreContract } from './userStore.contract.js';
+import { lifecycleContract } from './lifecycle.contract.js';
 
 /** A database file in a directory that does not exist yet; `remove` deletes it all. */
 async function scratchFile(): Promise<{ file: string; remove(): Promise<void> }> {
@@ -49,6 +50,10 @@ async function onFile(): Promise<{ file: string; stores: Stores; peer(): Promise
   };
 }
 
+lifecycleContract('sqlite', async () => {
+  const stores = await inMemory();
+  return { stores, close: () => stores.close() };
+});
 userStoreContract('sqlite', async () => {
   const stores = await inMemory();
   return { store: stores.users, close: () => stores.close() };

@@ -88,7 +88,9 @@ export const postgresRedisBackend: Backend = {
 };
 
 const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', TESSERA_MAX_SESSIONS_PER_USER: '3' });
-const options = { ...coreOptions(config, buildBlocklist([]), new MemoryMailTransport()), heartbeats: 'manual' as const, pollMs: 20 };
+/** The mail every harness instance sends (a reset link, for the reset scenario). */
+export const MAIL = new MemoryMailTransport();
+const options = { ...coreOptions(config, buildBlocklist([]), MAIL), heartbeats: 'manual' as const, pollMs: 20 };
 
 /** Stores whose close does nothing: several instances share one set, as several processes share a database. */
 const shared = (stores: Stores): Stores => ({ ...stores, close: async () => undefined });

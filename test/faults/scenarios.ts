@@ -1,6 +1,6 @@
 import { signedIn } from '../../src/core/logins.js';
 import type { Tessera } from '../../src/core/tessera.js';
-import { CLIENT, type Harness, NEW_PASSWORD, PASSWORD } from './harness.js';
+import { CLIENT, type Harness, MAIL, NEW_PASSWORD, PASSWORD } from './harness.js';
 
 /** A credential, as an instance would judge it now. */
 export interface Probe {
@@ -174,6 +174,42 @@ export const SCENARIOS: Scenario[] = [
         doomed: [s.probe, pair.probe],
         kept: [],
         recorded: async () => ((await h.stores.users.findUserById(alice.id))?.credentialsNotBefore ?? 0) > 0,
+        tombstones: [],
+      };
+    },
+  },
+  {
+    name: 'reset a forgotten password (the link)',
+    async prepare(h) {
+      const alice = await user(h);
+      const email = `${alice.username}@example.com`;
+      await h.stores.users.updateUser(alice.id, { email: { email, emailKey: email.toLowerCase() }, emailVerified: true });
+      const [s, pair] = [await session(h, alice.username), await tokens(h, alice.username)];
+      // From an address of its own each time: every failure point prepares anew, past the per-address limit.
+      await h.tessera.requestPasswordReset(alice.username, { ...CLIENT, ip: `10.1.${serial % 250}.${Math.floor(serial / 250) % 250}` });
+      await h.tessera.deliverMail();
+      const token = new URLSearchParams(new URL(MAIL.linkTo(email, /Reset/)!).hash.slice(1)).get('token')!;
+      const before = (await h.stores.users.findUserById(alice.id))?.passwordHash;
+      return {
+        act: () => h.tessera.resetPassword(token, NEW_PASSWORD, CLIENT),
+        doomed: [s.probe, pair.probe],
+        kept: [],
+        recorded: async () => (await h.stores.users.findUserById(alice.id))?.passwordHash !== before,
+        tombstones: [],
+      };
+    },
+  },
+  {
+    name: "reset a user's second factors (admin, CLI)",
+    async prepare(h) {
+      const alice = await user(h);
+      const [s, pair] = [await session(h, alice.username), await tokens(h, alice.username)];
+      await h.stores.factors.replaceRecoveryCodes(alice.id, ['a', 'b']);
+      return {
+        act: () => h.tessera.resetFactors(alice.id, admin),
+        doomed: [s.probe, pair.probe],
+        kept: [],
+        recorded: async () => (await h.stores.factors.countRecoveryCodes(alice.id)) === 0,
         tombstones: [],
       };
     },
