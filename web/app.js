@@ -1,7 +1,10 @@
 // The browser side of a cookie session: credentials travel only in HttpOnly cookies; unsafe requests
 // carry the CSRF token that login and GET /v1/session return (API.md, "Cross-site request forgery").
 const $ = (id) => document.getElementById(id);
+const { startAuthentication } = window.SimpleWebAuthnBrowser;
 let csrfToken = null;
+/** The MFA challenge of a password login that needs a second factor (202). */
+let challenge = null;
 
 async function api(method, path, body) {
   const headers = {};
@@ -10,7 +13,7 @@ async function api(method, path, body) {
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   const data = response.status === 204 ? null : await response.json();
   if (!response.ok) throw Object.assign(new Error(describe(data)), { problem: data });
-  return data;
+  return response.status === 202 ? { ...data, pending: true } : data;
 }
 
 function describe(problem) {
@@ -56,9 +59,58 @@ $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   const { username, password, remember } = fields(event.target);
   try {
-    await api('POST', '/v1/session', { username, password, remember });
+    const answer = await api('POST', '/v1/session', { username, password, remember });
     event.target.reset();
+    if (answer.pending) {
+      challenge = answer.mfa.challenge;
+      $('mfa').hidden = false;
+      $('mfa-passkey').hidden = !answer.mfa.methods.includes('passkey');
+      $('mfa').querySelector('input').focus();
+      say('Your password is right: now your second factor.');
+      return;
+    }
     say('Signed in.');
+    await show();
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+async function finishMfa(proof) {
+  try {
+    await api('POST', '/v1/session/mfa', { challenge, ...proof });
+    challenge = null;
+    $('mfa').reset();
+    $('mfa').hidden = true;
+    say('Signed in.');
+    await show();
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+$('mfa').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const data = new FormData(event.target);
+  const code = String(data.get('code')).trim();
+  void finishMfa(code === '' ? { recoveryCode: String(data.get('recoveryCode')).trim() } : { code });
+});
+
+$('mfa-passkey').addEventListener('click', async () => {
+  try {
+    const { options } = await api('POST', '/v1/mfa/passkey-options', { challenge });
+    await finishMfa({ passkey: await startAuthentication({ optionsJSON: options }) });
+  } catch (error) {
+    say(error.message, true);
+  }
+});
+
+$('passkey-login').addEventListener('click', async () => {
+  try {
+    const { ceremony, options } = await api('POST', '/v1/passkeys/options');
+    const response = await startAuthentication({ optionsJSON: options });
+    await api('POST', '/v1/session/passkey', { ceremony, response });
+    say('Signed in with a passkey.');
     await show();
   } catch (error) {
     say(error.message, true);

@@ -292,7 +292,8 @@ export class Factors {
     const keys = await this.#store.listPasskeys(record.userId ?? '');
     return generateAuthenticationOptions({
       rpID: this.#webauthn.rpId,
-      challenge: this.#mfaWebAuthnChallenge(record.id),
+      // Bytes: a string challenge would be taken as UTF-8 text and encoded again.
+      challenge: new Uint8Array(this.#derive(`webauthn-mfa:${record.id}`)),
       allowCredentials: keys.map((key) => ({ id: key.id, transports: key.transports })),
       userVerification: 'preferred',
     });
@@ -356,6 +357,7 @@ export class Factors {
     return { key, amr: passkeyAmr({ ...key, deviceType: result.authenticationInfo.credentialDeviceType }, result.authenticationInfo.userVerified) };
   }
 
+  /** The WebAuthn challenge of an MFA challenge, derived from it: nothing more to store. */
   #mfaWebAuthnChallenge(challengeId: string): string {
     return this.#derive(`webauthn-mfa:${challengeId}`).toString('base64url');
   }

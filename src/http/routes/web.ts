@@ -1,12 +1,27 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 
 const WEB = new URL('../../../web/', import.meta.url);
 
+/** @simplewebauthn/browser's own bundle (a global `SimpleWebAuthnBrowser`), served from this origin: no CDN. */
+const WEBAUTHN_BROWSER = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js'));
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+
 const FILES = [
-  { path: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
-  { path: '/app.js', file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  { path: '/', file: 'index.html', type: HTML },
+  { path: '/app.js', file: 'app.js', type: JS },
   { path: '/app.css', file: 'app.css', type: 'text/css; charset=utf-8' },
+  // Account security and the pages mailed links open (their token rides in the fragment).
+  { path: '/account', file: 'account.html', type: HTML },
+  { path: '/account/verify-email', file: 'account.html', type: HTML },
+  { path: '/account/reset-password', file: 'account.html', type: HTML },
+  { path: '/account/forgot', file: 'account.html', type: HTML },
+  { path: '/account.js', file: 'account.js', type: JS },
+  { path: '/vendor/simplewebauthn-browser.js', file: WEBAUTHN_BROWSER, type: JS },
 ] as const;
 
 /**
@@ -15,7 +30,7 @@ const FILES = [
  */
 export const webRoutes: FastifyPluginAsync = async (app) => {
   for (const { path, file, type } of FILES) {
-    const body = readFileSync(new URL(file, WEB));
+    const body = readFileSync(typeof file === 'string' ? new URL(file, WEB) : file);
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
       reply
         .type(type)
