@@ -75,9 +75,11 @@ export class Mailer {
   readonly #transport: MailTransport;
   readonly #clock: Clock;
   readonly #resolve: JobResolver;
+  readonly #open: (payload: string) => string;
   #running: Promise<number> | null = null;
 
-  constructor(deps: { queue: MailQueue; transport: MailTransport; clock: Clock; resolve: JobResolver }) {
+  constructor(deps: { queue: MailQueue; transport: MailTransport; clock: Clock; resolve: JobResolver; open?: (payload: string) => string }) {
+    this.#open = deps.open ?? ((payload) => payload);
     this.#queue = deps.queue;
     this.#transport = deps.transport;
     this.#clock = deps.clock;
@@ -107,8 +109,9 @@ export class Mailer {
 
   async #run(job: MailJob): Promise<boolean> {
     try {
-      if (job.kind === 'mail') await this.#transport.send(JSON.parse(job.payload) as OutgoingMail);
-      else await this.#resolve(job);
+      const opened = { ...job, payload: this.#open(job.payload) };
+      if (job.kind === 'mail') await this.#transport.send(JSON.parse(opened.payload) as OutgoingMail);
+      else await this.#resolve(opened);
       await this.#queue.markSent(job.id, this.#clock.now());
       return true;
     } catch (error) {

@@ -46,6 +46,8 @@ export interface OutboxDeps {
   onDeliveryError: (error: unknown) => void;
   /** A committed change queued mail: the worker may send it now. */
   onMailQueued?: () => void;
+  /** Seals a queued job's payload: a queued mail holds a live link, which must not lie in the database in clear. */
+  sealMail?: (payload: string) => string;
 }
 
 /**
@@ -141,6 +143,7 @@ export class Outbox {
 
   #change(tx: Transaction, now: number, audited: AuditEvent[], onMail: () => void): Change {
     const auditor = this.#d.auditor;
+    const seal = this.#d.sealMail ?? ((payload: string) => payload);
     const audit: Change['audit'] = (event, userId, client, reason = null) => {
       tx.audit(auditor.entry(event, userId, client, reason));
       audited.push(event);
@@ -156,11 +159,11 @@ export class Outbox {
       accountTokens: tx.accountTokens,
       factors: tx.factors,
       mail: async (to, message) => {
-        await tx.mail.enqueue({ kind: 'mail', recipient: to, payload: JSON.stringify(renderMail(to, message)) }, now);
+        await tx.mail.enqueue({ kind: 'mail', recipient: to, payload: seal(JSON.stringify(renderMail(to, message))) }, now);
         onMail();
       },
       queue: async (kind, payload) => {
-        await tx.mail.enqueue({ kind, recipient: null, payload: JSON.stringify(payload) }, now);
+        await tx.mail.enqueue({ kind, recipient: null, payload: seal(JSON.stringify(payload)) }, now);
         onMail();
       },
       endSession: (session, reason, client) => {

@@ -14,6 +14,7 @@ import { type MfaPending, type SessionLogin, Logins } from './logins.js';
 import { type FactorStatus, type SecondFactorProof, type TotpEnrolment, type WebAuthnSettings, Factors } from './factors.js';
 import type { MailTransport, Passkey } from './lifecyclePorts.js';
 import { Mailer } from './mail.js';
+import { openWithKey, sealWithKey } from './sealing.js';
 import { type AccountLinks, Recovery } from './recovery.js';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AuditEvent, Authentication, ClientInfo, Role, SigningAlg, StoredAuditEntry, StoredKey, Transport, User } from './model.js';
@@ -115,6 +116,7 @@ export class Tessera {
       lifetimes: life,
       onDeliveryError: (error) => this.#backgroundError(error, 'a revocation is logged; its delivery waits for the relay'),
       onMailQueued: () => void this.deliverMail().catch((error: unknown) => this.#backgroundError(error, 'the mail worker')),
+      sealMail: (payload) => sealWithKey(payload, keyring.derive('mail-queue'), 'mail'),
     });
     this.#outbox = outbox;
     const userCache = new UserCache(stores.users, revocations, clock, { ttlMs: 30 * SECOND, max: 100_000 });
@@ -140,7 +142,13 @@ export class Tessera {
       resetPassword: (token) => `${issuer.origin}/account/reset-password#token=${token}`,
     };
     this.#recovery = new Recovery({ users: this.#users, store: stores.users, tokens: stores.accountTokens, accounts: this.#accounts, outbox, limiter: stores.limiter, clock, links });
-    this.#mailer = new Mailer({ queue: stores.mail, transport: options.mail, clock, resolve: (job) => this.#recovery.resolveResetRequest(job) });
+    this.#mailer = new Mailer({
+      queue: stores.mail,
+      transport: options.mail,
+      clock,
+      resolve: (job) => this.#recovery.resolveResetRequest(job),
+      open: (payload) => openWithKey(payload, keyring.derive('mail-queue'), 'mail'),
+    });
     let lastReload = 0;
     this.#verifier = new TokenVerifier({
       issuer: options.tokens.issuer,

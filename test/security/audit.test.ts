@@ -65,7 +65,11 @@ async function loginTokens(username: string): Promise<{ access: string; refresh:
 }
 
 /** The token in the fragment of the newest link mailed to `to`. */
-const mailedToken = (to: string, subject: RegExp): string => new URLSearchParams(new URL(t.mail.linkTo(to, subject)!).hash.slice(1)).get('token')!;
+function mailedToken(to: string, subject: RegExp): string {
+  const token = new URLSearchParams(new URL(t.mail.linkTo(to, subject)!).hash.slice(1)).get('token')!;
+  keep(token.split('.')[1]);
+  return token;
+}
 
 /**
  * The account lifecycle's events: an address set and verified, TOTP enrolled, a wrong code, recovery
@@ -80,6 +84,7 @@ async function lifecycleFlow(admin: Record<string, string>): Promise<void> {
   expect(put.statusCode).toBe(200);
   expect((await post('/v1/email/verify', { token: mailedToken('carol@example.com', /Confirm/) })).statusCode).toBe(200);
   const enrol = await t.app.inject({ method: 'POST', url: '/v1/me/totp', headers: auth(first) });
+  keep(enrol.json().secret);
   const totp = new TOTP({ secret: Secret.fromBase32(enrol.json().secret), algorithm: 'SHA1', digits: 6, period: 30 });
   expect((await t.app.inject({ method: 'POST', url: '/v1/me/totp/confirm', payload: { code: totp.generate({ timestamp: t.clock.now() }) }, headers: auth(first) })).statusCode).toBe(200);
   t.advance(30 * SECOND);
@@ -87,7 +92,9 @@ async function lifecycleFlow(admin: Record<string, string>): Promise<void> {
   expect((await post('/v1/session/mfa', { challenge, code: '000000' })).statusCode).toBe(401);
   const mfa = await post('/v1/session/mfa', { challenge, code: totp.generate({ timestamp: t.clock.now() }) });
   const strong = { cookie: mfa.cookies.find((c) => c.name === '__Host-tessera_session')!.value, csrf: mfa.json().csrfToken as string };
-  expect((await t.app.inject({ method: 'POST', url: '/v1/me/recovery-codes', headers: auth(strong) })).statusCode).toBe(200);
+  const codes = await t.app.inject({ method: 'POST', url: '/v1/me/recovery-codes', headers: auth(strong) });
+  expect(codes.statusCode).toBe(200);
+  keep(...(codes.json().recoveryCodes as string[]));
   expect((await t.app.inject({ method: 'DELETE', url: '/v1/me/totp', headers: auth(strong) })).statusCode).toBe(204);
   expect((await post('/v1/password/forgot', { identifier: 'carol' })).statusCode).toBe(202);
   await t.tessera.deliverMail();
