@@ -106,7 +106,7 @@ describe.skipIf(!present)('passkeys and account pages in Chromium', () => {
     await page.goto(`${origin}/account`);
     await page.waitForSelector('#passkeys li');
     await page.click('#passkeys li button');
-    await page.waitForFunction("document.querySelectorAll('#passkeys li').length === 0");
+    await expect.poll(() => page.locator('#passkeys li').count(), { timeout: 10_000 }).toBe(0);
     const login = await fetch(`${server.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'pat', password: PASSWORD }) });
     expect(login.status).toBe(200);
 
