@@ -78,7 +78,7 @@ export interface RuntimeOptions {
   hasher?: PasswordHasher;
   stores?: Stores;
   /** Core settings that do not come from the configuration. */
-  core?: Pick<CoreOptions, 'heartbeats' | 'pollMs' | 'onBackgroundError'>;
+  core?: Pick<CoreOptions, 'heartbeats' | 'pollMs' | 'onBackgroundError' | 'mailWorker'>;
   /** Where mail goes; by default SMTP when configured, else `.eml` files (their links go to `onMailWritten`). */
   mail?: MailTransport;
   onMailWritten?: (path: string, mail: OutgoingMail, link: string | null) => void;

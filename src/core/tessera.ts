@@ -49,6 +49,11 @@ export interface CoreOptions {
   onBackgroundError?: (error: unknown, what: string) => void;
   /** Where mail goes (SMTP, or files for the embedded default). */
   mail: MailTransport;
+  /**
+   * `manual`: mail queued by a request waits for `deliverMail()` (tests that look at a request's own
+   * work). Default `auto`: the worker drains the queue at once after such a commit.
+   */
+  mailWorker?: 'auto' | 'manual';
   /** The WebAuthn relying party; by default the issuer's host and origin. */
   webauthn?: Partial<WebAuthnSettings>;
 }
@@ -115,7 +120,9 @@ export class Tessera {
       clock,
       lifetimes: life,
       onDeliveryError: (error) => this.#backgroundError(error, 'a revocation is logged; its delivery waits for the relay'),
-      onMailQueued: () => void this.deliverMail().catch((error: unknown) => this.#backgroundError(error, 'the mail worker')),
+      onMailQueued: () => {
+        if (options.mailWorker !== 'manual') void this.deliverMail().catch((error: unknown) => this.#backgroundError(error, 'the mail worker'));
+      },
       sealMail: (payload) => sealWithKey(payload, keyring.derive('mail-queue'), 'mail'),
     });
     this.#outbox = outbox;

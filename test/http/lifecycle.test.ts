@@ -160,6 +160,19 @@ describe('password reset', () => {
     expect((await call('POST', '/v1/password/reset', { token: late, newPassword: 'yet another passphrase here' })).statusCode).toBe(400);
   });
 
+  it('refuses a link spliced from two users’ links: the id of one, the secret of the other', async () => {
+    await verifiedAlice();
+    await registerWithEmail('bob', 'bob@example.com');
+    expect((await call('POST', '/v1/email/verify', { token: tokenMailedTo('bob@example.com', /Confirm/) })).statusCode).toBe(200);
+    for (const identifier of ['alice', 'bob']) await call('POST', '/v1/password/forgot', { identifier });
+    await t.tessera.deliverMail();
+    const [aliceId] = tokenMailedTo('Alice@Example.com', /Reset/).split('.');
+    const [, bobSecret] = tokenMailedTo('bob@example.com', /Reset/).split('.');
+    expect((await call('POST', '/v1/password/reset', { token: `${aliceId}.${bobSecret}`, newPassword: NEW_PASSWORD })).statusCode).toBe(400);
+    await t.login('alice');
+    await t.login('bob');
+  });
+
   it('throttles requests per account, whether or not it exists, and per address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/v1/password/forgot', { identifier: 'ghost' })).statusCode);

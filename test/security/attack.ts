@@ -1,3 +1,4 @@
+import { MemoryMailTransport } from '../../src/adapters/mail/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,11 +70,18 @@ export async function customApp(options: {
   stores?: (clock: ManualClock) => Promise<Stores>;
   hasher?: PasswordHasher;
   logger?: FastifyServerOptions['logger'];
+  mailWorker?: 'auto' | 'manual';
 }): Promise<CustomApp> {
   const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...options.env });
   const opened = await (options.stores ?? ((c: ManualClock) => openSqliteStores(':memory:', { clock: c })))(clock);
-  const tessera = await openTessera(config, { clock, stores: opened, core: { heartbeats: 'manual' }, ...(options.hasher ? { hasher: options.hasher } : {}) });
+  const tessera = await openTessera(config, {
+    clock,
+    stores: opened,
+    core: { heartbeats: 'manual', mailWorker: options.mailWorker ?? 'auto' },
+    mail: new MemoryMailTransport(),
+    ...(options.hasher ? { hasher: options.hasher } : {}),
+  });
   await tessera.start({ upkeep: false });
   const app = await buildHttp(tessera, config, options.logger ?? false);
   await enforceOpenApi(app);

@@ -102,3 +102,34 @@ describe('password change enumeration', () => {
     expect(calls.filter((call) => call.startsWith('limiter.'))).toEqual(['limiter.peek', 'limiter.peek', 'limiter.hit', 'limiter.hit']);
   });
 });
+
+describe('password-reset enumeration on POST /v1/password/forgot', () => {
+  it('answers a verified address, an unknown one, a known name and an unknown name alike, with the same request-path work', async () => {
+    const hasher = recording(new Argon2Hasher({ concurrency: 4, queue: 64 }), 'hasher', calls);
+    t = await customApp({ hasher, mailWorker: 'manual', stores: async (clock) => recordingStores(await openSqliteStores(':memory:', { clock }), calls) });
+    const registered = await t.app.inject({ method: 'POST', url: '/v1/users', payload: { username: 'alice', password: PASSWORD, email: 'alice@example.com' } });
+    expect(registered.statusCode).toBe(201);
+    const alice = (await t.tessera.findUserByName('alice'))!;
+    await t.stores.users.updateUser(alice.id, { emailVerified: true });
+    const identifiers = ['alice@example.com', 'nobody@example.com', 'alice', 'nobody'];
+    const answers: LightMyRequestResponse[] = [];
+    const sequences: string[][] = [];
+    for (const identifier of identifiers) {
+      calls.length = 0;
+      const res = await t.app.inject({ method: 'POST', url: '/v1/password/forgot', payload: { identifier } });
+      expect(res.statusCode).toBe(202);
+      answers.push(res);
+      sequences.push([...calls]);
+    }
+    const [first, ...rest] = answers as [LightMyRequestResponse, ...LightMyRequestResponse[]];
+    for (const other of rest) {
+      expect(other.rawPayload.equals(first.rawPayload)).toBe(true);
+      expect(comparable(other)).toEqual(comparable(first));
+    }
+    // Two limiter hits and one queued job, and no user look-up at all: that is the worker's, later.
+    expect(sequences[0]).toContain('limiter.hit');
+    expect(sequences[0]).toEqual(['limiter.hit', 'limiter.hit', 'tx.mail.enqueue']);
+    expect(sequences[0]!.some((call) => call.startsWith('users.') || call.startsWith('hasher.'))).toBe(false);
+    for (const sequence of sequences.slice(1)) expect(sequence).toEqual(sequences[0]);
+  });
+});
