@@ -101,41 +101,34 @@ export class Sessions {
 
   /**
    * Validates a cookie value. Throws AuthError `unauthenticated`, `session_expired`, `session_revoked`,
-   * or `unavailable` when the store or the feed cannot vouch for it.
+   * or `unavailable` when the store or the feed cannot vouch for it. One rule for every request: it
+   * answers at once (a value, no promise) when this instance's caches hold the session and its user
+   * and no use needs recording, and a promise only where a store must be read or written.
    */
-  async validate(cookie: string): Promise<ValidSession> {
+  validate(cookie: string): ValidSession | Promise<ValidSession> {
     const credential = this.#parse(cookie);
     const now = this.#clock.now();
-    let session = this.#cache.get(credential.id, now);
-    const cached = session !== undefined && !this.#hasEnded(session, now);
+    const hit = this.#cache.get(credential.id, now);
     // A cached record that looks ended may be stale (another instance recorded use): ask the store.
-    if (!cached) session = (await this.#store.getSession(credential.id)) ?? undefined;
-    const checked = this.#check(session, credential.secret, now);
-    const user = await this.#users.get(checked.userId);
-    this.#checkUser(user, checked);
-    if (this.#touchDue(checked, now)) {
-      await this.#store.touchSession(checked.id, now);
-      return this.#remember({ ...checked, lastSeenAt: now }, user, now);
+    if (hit === undefined || this.#hasEnded(hit, now)) {
+      return this.#store.getSession(credential.id).then((read) => this.#owned(this.#check(read ?? undefined, credential.secret, now), now, false));
     }
-    // A cache hit keeps its entry's expiry: cacheTtlMs bounds how long a record goes unread.
-    return cached ? { session: checked, user } : this.#remember(checked, user, now);
+    return this.#owned(this.#check(hit, credential.secret, now), now, true);
   }
 
-  /**
-   * validate() answered from this instance's caches alone, with the same checks and errors: for a
-   * cached session whose user is cached too and whose use needs no recording. Synchronous, so that
-   * the hot path awaits nothing; null when validate() must ask the stores.
-   */
-  validateCached(cookie: string): ValidSession | null {
-    const credential = this.#parse(cookie);
-    const now = this.#clock.now();
-    const session = this.#cache.get(credential.id, now);
-    if (session === undefined || this.#hasEnded(session, now)) return null;
-    this.#check(session, credential.secret, now);
-    const user = this.#users.getCached(session.userId);
-    if (user === undefined || this.#touchDue(session, now)) return null;
+  /** The rest of validate(), once the session is checked: its owner, then its use. */
+  #owned(session: Session, now: number, cached: boolean): ValidSession | Promise<ValidSession> {
+    const user = this.#users.get(session.userId);
+    return user instanceof Promise ? user.then((read) => this.#used(session, read, now, cached)) : this.#used(session, user, now, cached);
+  }
+
+  #used(session: Session, user: User | null, now: number, cached: boolean): ValidSession | Promise<ValidSession> {
     this.#checkUser(user, session);
-    return { session, user };
+    if (this.#touchDue(session, now)) {
+      return this.#store.touchSession(session.id, now).then(() => this.#remember({ ...session, lastSeenAt: now }, user, now));
+    }
+    // A cache hit keeps its entry's expiry: cacheTtlMs bounds how long a record goes unread.
+    return cached ? { session, user } : this.#remember(session, user, now);
   }
 
   /** The strict parse and the deny view, before any cache (and 503 first while the feed is stale). */
@@ -177,7 +170,9 @@ export class Sessions {
 
   /** The live session a cookie opens, or null for a dead, foreign or malformed one; `unavailable` passes. */
   async live(cookie: string): Promise<ValidSession | null> {
-    return this.validate(cookie).catch((error: unknown) => {
+    return Promise.resolve()
+      .then(() => this.validate(cookie))
+      .catch((error: unknown) => {
       if (isAuthError(error, 'unavailable')) throw error;
       return null;
     });

@@ -455,14 +455,17 @@ export class Tessera {
 
   // Queries.
 
-  /** Throws `unauthenticated`, `session_expired`, `session_revoked`, or `unavailable`. */
-  validateSession(cookie: string): Promise<ValidSession> {
+  /**
+   * Throws `unauthenticated`, `session_expired`, `session_revoked`, or `unavailable`. A value at once
+   * when this instance's caches can tell (the hot path awaits nothing), a promise when a store must.
+   */
+  checkSession(cookie: string): ValidSession | Promise<ValidSession> {
     return this.#sessions.validate(cookie);
   }
 
-  /** validateSession() from this instance's caches alone; null when the stores must be asked. */
-  validateSessionNow(cookie: string): ValidSession | null {
-    return this.#sessions.validateCached(cookie);
+  /** checkSession(), always as a promise. */
+  async validateSession(cookie: string): Promise<ValidSession> {
+    return this.#sessions.validate(cookie);
   }
 
   /** The session id of a well-formed cookie value, unchecked. */
@@ -470,13 +473,14 @@ export class Tessera {
     return this.#sessions.idOf(cookie);
   }
 
-  verifyAccessToken(token: string): Promise<AccessClaims> {
-    return this.#verifier.verify(token);
+  /** A token verified before answers at once (checked against the deny view now); another may wait for its signature. */
+  checkAccessToken(token: string): AccessClaims | Promise<AccessClaims> {
+    return this.#verifier.check(token);
   }
 
-  /** verifyAccessToken() from the verified-token cache; null when the signature must be checked. */
-  verifyAccessTokenNow(token: string): AccessClaims | null {
-    return this.#verifier.verifyNow(token);
+  /** checkAccessToken(), always as a promise. */
+  verifyAccessToken(token: string): Promise<AccessClaims> {
+    return this.#verifier.verify(token);
   }
 
   /** The family a genuine refresh token belongs to, spent or not; null for anything else. */

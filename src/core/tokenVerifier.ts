@@ -47,20 +47,20 @@ export class TokenVerifier {
     this.#cache = options.cache === false ? null : new LruCache(options.cacheMax ?? 50_000);
   }
 
-  /** Throws AuthError `invalid_token`, `token_expired`, `token_revoked`, or `unavailable` (stale feed). */
-  async verify(token: string): Promise<AccessClaims> {
-    return this.verifyNow(token) ?? this.#verifyInFull(token);
-  }
-
   /**
-   * verify() without waiting, for the hot path: the claims of a token verified before, checked against
-   * the deny view now. Null for a token not in the cache, which verify() then checks in full. Throws
-   * `unavailable` while the feed is stale, and `token_revoked` for a cached token since revoked.
+   * Throws AuthError `invalid_token`, `token_expired`, `token_revoked`, or `unavailable` (stale feed).
+   * One rule for every token: a token verified before answers at once from the cache (a value, no
+   * promise), checked against the deny view now; any other is verified in full, which may wait.
    */
-  verifyNow(token: string): AccessClaims | null {
+  check(token: string): AccessClaims | Promise<AccessClaims> {
     this.#options.revocations.assertFresh();
     const cached = this.#cache?.get(cacheKey(token), this.#options.clock.now());
-    return cached !== undefined && cached.token === token ? this.#notDenied(cached.claims) : null;
+    return cached !== undefined && cached.token === token ? this.#notDenied(cached.claims) : this.#verifyInFull(token);
+  }
+
+  /** check(), always as a promise (the library's API). */
+  async verify(token: string): Promise<AccessClaims> {
+    return this.check(token);
   }
 
   /**

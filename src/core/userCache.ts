@@ -26,13 +26,9 @@ export class UserCache {
     });
   }
 
-  async get(id: string): Promise<User | null> {
-    return this.getCached(id) ?? this.#read(id);
-  }
-
-  /** The cached user, or undefined when get() would read the store: for the synchronous hot path. */
-  getCached(id: string): User | undefined {
-    return this.#cache.get(id, this.#clock.now());
+  /** The user: at once from the cache, or a promise when the store must be read. */
+  get(id: string): User | Promise<User | null> {
+    return this.#cache.get(id, this.#clock.now()) ?? this.#read(id);
   }
 
   async #read(id: string): Promise<User | null> {

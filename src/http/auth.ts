@@ -62,41 +62,21 @@ const sessionPrincipal = ({ session, user }: ValidSession): Principal => ({
 
 /**
  * Resolves the request's credential. The bearer token decides when there is one (API.md,
- * "Conventions"); then the session cookie, then the access-token cookie.
+ * "Conventions"); then the session cookie, then the access-token cookie. One rule for every request:
+ * a value at once when the caches can tell, a promise only when a signature or a store must be checked.
  */
-export async function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Promise<Principal> {
+export function resolvePrincipal(tessera: Tessera, request: FastifyRequest): Principal | Promise<Principal> {
   const header = request.headers.authorization;
-  if (header !== undefined) return tokenPrincipal(await tessera.verifyAccessToken(parseBearer(header)), false);
+  if (header !== undefined) return then(tessera.checkAccessToken(parseBearer(header)), (claims) => tokenPrincipal(claims, false));
   const session = cookieOf(request, COOKIES.session);
-  if (session) return sessionPrincipal(await tessera.validateSession(session));
+  if (session) return then(tessera.checkSession(session), sessionPrincipal);
   const access = cookieOf(request, COOKIES.access);
-  if (access) return tokenPrincipal(await tessera.verifyAccessToken(parseBearer(`Bearer ${access}`)), true);
+  if (access) return then(tessera.checkAccessToken(parseBearer(`Bearer ${access}`)), (claims) => tokenPrincipal(claims, true));
   throw new AuthError('unauthenticated');
 }
 
-/**
- * resolvePrincipal() without waiting, with the same precedence, checks and errors: a token from the
- * verified-token cache, a session from this instance's caches. Null when a signature must be checked
- * or a store read. Synchronous, so that the hot path costs no promise.
- */
-export function resolvePrincipalNow(tessera: Tessera, request: FastifyRequest): Principal | null {
-  const header = request.headers.authorization;
-  if (header !== undefined) {
-    const claims = tessera.verifyAccessTokenNow(parseBearer(header));
-    return claims && tokenPrincipal(claims, false);
-  }
-  const session = cookieOf(request, COOKIES.session);
-  if (session) {
-    const valid = tessera.validateSessionNow(session);
-    return valid && sessionPrincipal(valid);
-  }
-  const access = cookieOf(request, COOKIES.access);
-  if (access) {
-    const claims = tessera.verifyAccessTokenNow(parseBearer(`Bearer ${access}`));
-    return claims && tokenPrincipal(claims, true);
-  }
-  throw new AuthError('unauthenticated');
-}
+/** Maps a value now, or a promise's value later: a value never waits for a promise. */
+const then = <T, U>(value: T | Promise<T>, map: (value: T) => U): U | Promise<U> => (value instanceof Promise ? value.then(map) : map(value));
 
 /** Refuses an unsafe, cookie-authenticated request whose X-CSRF-Token does not match its credential. */
 export function assertCsrf(tessera: Tessera, request: FastifyRequest, principal: Pick<Principal, 'method' | 'sid' | 'viaCookie'>): void {
@@ -122,16 +102,16 @@ export function requireAuth(tessera: Tessera, role?: Role, options: { mfa?: bool
     request.principal = principal;
   };
   return (request, _reply, done) => {
-    let principal: Principal | null;
+    let principal: Principal | Promise<Principal>;
     try {
-      principal = resolvePrincipalNow(tessera, request);
-      if (principal) admit(request, principal);
+      principal = resolvePrincipal(tessera, request);
+      if (!(principal instanceof Promise)) {
+        admit(request, principal);
+        return done();
+      }
     } catch (error) {
       return done(asError(error));
     }
-    if (principal) return done();
-    resolvePrincipal(tessera, request)
-      .then((resolved) => admit(request, resolved))
-      .then(() => done(), (error: unknown) => done(asError(error)));
+    principal.then((resolved) => admit(request, resolved)).then(() => done(), (error: unknown) => done(asError(error)));
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import { Counter, Gauge, type Metric, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { digestsEqual, sha256 } from '../core/crypto.js';
 import { AuthError } from '../core/errors.js';
 import type { Tessera } from '../core/tessera.js';
@@ -19,64 +19,29 @@ const REFRESH_OUTCOMES: Record<number, string> = { 200: 'success', 400: 'invalid
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** One (method, route, status) series: counts per bucket (not cumulative), the last one for +Inf. */
-interface LatencySeries {
-  labels: { method: string; route: string; status: string };
-  counts: Float64Array;
-  sum: number;
-}
-
 /**
- * Request latency as a Prometheus histogram, counted in place: prom-client's Histogram.observe()
- * builds and hashes a label set on every call, which cost about a tenth of a cached GET /v1/me
- * (issue 6). The series are found by nested look-ups of strings and numbers that already exist, so
- * a request allocates nothing here. The registry formats get()'s answer as it does its own histograms'.
+ * prom-client's labelled children, one per (route, method, status), found by nested look-ups of
+ * values that already exist: an observation costs about 0.4 µs here (`child.observe` validates and
+ * hashes its labels), measured against 0.5 µs for `observe(labels)`.
  */
-class LatencyHistogram {
-  readonly name = 'tessera_http_request_duration_seconds';
-  readonly help = 'Request latency by route';
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  readonly #series = new Map<string, Map<string, Map<number, LatencySeries>>>();
-
-  observe(method: string, route: string, status: number, seconds: number): void {
-    const series = this.#seriesOf(method, route, status);
-    let bucket = 0;
-    while (bucket < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[bucket] ?? Infinity)) bucket++;
-    series.counts[bucket] = (series.counts[bucket] ?? 0) + 1;
-    series.sum += seconds;
-  }
-
-  #seriesOf(method: string, route: string, status: number): LatencySeries {
-    let byMethod = this.#series.get(route);
-    if (byMethod === undefined) this.#series.set(route, (byMethod = new Map()));
+function latencyHistogram(registry: Registry): (method: string, route: string, status: number, seconds: number) => void {
+  const histogram = new Histogram({
+    name: 'tessera_http_request_duration_seconds',
+    help: 'Request latency by route',
+    labelNames: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const children = new Map<string, Map<string, Map<number, Histogram.Internal<'method' | 'route' | 'status'>>>>();
+  return (method, route, status, seconds) => {
+    let byMethod = children.get(route);
+    if (byMethod === undefined) children.set(route, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
     if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-    let series = byStatus.get(status);
-    if (series === undefined) {
-      series = { labels: { method, route, status: String(status) }, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0 };
-      byStatus.set(status, series);
-    }
-    return series;
-  }
-
-  /** The shape of prom-client's Histogram.get(): cumulative buckets up to +Inf, then _sum and _count. */
-  async get() {
-    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-    for (const byMethod of this.#series.values()) {
-      for (const byStatus of byMethod.values()) {
-        for (const { labels, counts, sum } of byStatus.values()) {
-          let count = 0;
-          counts.forEach((n, i) => {
-            count += n;
-            values.push({ metricName: `${this.name}_bucket`, labels: { le: LATENCY_BUCKETS[i] ?? '+Inf', ...labels }, value: count });
-          });
-          values.push({ metricName: `${this.name}_sum`, labels, value: sum }, { metricName: `${this.name}_count`, labels, value: count });
-        }
-      }
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
+    let child = byStatus.get(status);
+    if (child === undefined) byStatus.set(status, (child = histogram.labels(method, route, String(status))));
+    child.observe(seconds);
+  };
 }
 
 /**
@@ -117,16 +82,14 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
       this.set(Math.max(0, tessera.feedStaleness() / 1000));
     },
   });
-  const latency = new LatencyHistogram();
-  // The registry formats it like its own histograms; its type only lists prom-client's classes.
-  registry.registerMetric(latency as unknown as Metric);
+  const observeLatency = latencyHistogram(registry);
   tessera.onSecurityEvent((event) => {
     if (event in LOGIN_OUTCOMES) logins.inc({ outcome: LOGIN_OUTCOMES[event as keyof typeof LOGIN_OUTCOMES] });
     if (event in REVOCATION_KINDS) revocations.inc({ kind: REVOCATION_KINDS[event as keyof typeof REVOCATION_KINDS] });
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
-    latency.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    observeLatency(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     if (route === '/v1/tokens/refresh') refreshes.inc({ outcome: REFRESH_OUTCOMES[reply.statusCode] ?? 'error' });
     done();
   });

@@ -43,24 +43,6 @@ const credentialSchema = {
 
 const AUTH_PROBLEMS = [401, 403, 503];
 
-/**
- * ISO strings of the expiry times GET /v1/me answered lately: the same few thousand values recur
- * request after request (a token's `exp`, a session's end until its next use is recorded), and
- * formatting a Date costs more than a look-up. Cleared when full.
- */
-const expiryIsos = new Map<number, string>();
-const EXPIRY_ISOS_MAX = 10_000;
-
-function expiryIso(ms: number): string {
-  let iso = expiryIsos.get(ms);
-  if (iso === undefined) {
-    if (expiryIsos.size >= EXPIRY_ISOS_MAX) expiryIsos.clear();
-    iso = toIso(ms);
-    expiryIsos.set(ms, iso);
-  }
-  return iso;
-}
-
 /** The caller's identity and self-service (API.md, "Identity and self-service"). */
 export const meRoutes =
   (tessera: Tessera): FastifyPluginAsync =>
@@ -72,7 +54,7 @@ export const meRoutes =
           security: AUTHENTICATED,
           summary: 'Who am I', response: { 200: meResponse, ...problems(...AUTH_PROBLEMS) } } }, (request) => {
       const p = request.principal!;
-      return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: expiryIso(p.expiresAt), amr: p.auth.amr, authTime: expiryIso(p.auth.authTime) } };
+      return { id: p.userId, username: p.username, role: p.role, auth: { method: p.method, sessionId: p.sid, expiresAt: toIso(p.expiresAt), amr: p.auth.amr, authTime: toIso(p.auth.authTime) } };
     });
 
     app.get(
