@@ -10,6 +10,8 @@ export interface Config {
   port: number;
   databaseUrl: string;
   redisUrl: string | null;
+  /** Seed nodes (`host:port`) of a Redis Cluster; instead of redisUrl. */
+  redisCluster: string[] | null;
   redisPrefix: string;
   issuer: string;
   audience: string;
@@ -108,6 +110,16 @@ function redisUrl(raw: string): string {
   throw new Error('expected redis://...');
 }
 
+function clusterNodes(raw: string): string[] {
+  const nodes = list(raw);
+  for (const node of nodes) {
+    const port = Number(node.slice(node.lastIndexOf(':') + 1));
+    if (!/^[^\s:]+:\d+$/.test(node) || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`expected host:port,host:port,... (${node})`);
+  }
+  if (nodes.length === 0) throw new Error('expected host:port,host:port,...');
+  return nodes;
+}
+
 function oneOf<T extends string>(values: readonly T[]) {
   return (raw: string): T => {
     if (!values.includes(raw as T)) throw new Error(`expected one of ${values.join(', ')}`);
@@ -182,11 +194,15 @@ export function parseConfig(env: Env): Readonly<Config> {
     if (raw !== issuerHost && !issuerHost.endsWith(`.${raw}`)) throw new Error(`must be ${issuerHost} or a domain it is under`);
     return raw;
   });
+  if (env.TESSERA_REDIS_URL?.trim() && env.TESSERA_REDIS_CLUSTER?.trim()) {
+    throw new ConfigError('TESSERA_REDIS_CLUSTER: set it or TESSERA_REDIS_URL, not both');
+  }
   const config: Config = {
     host,
     port,
     databaseUrl: read(env, 'TESSERA_DATABASE_URL', 'sqlite:./data/tessera.db', databaseUrl),
     redisUrl: read<string | null>(env, 'TESSERA_REDIS_URL', null, redisUrl),
+    redisCluster: read<string[] | null>(env, 'TESSERA_REDIS_CLUSTER', null, clusterNodes),
     redisPrefix: read(env, 'TESSERA_REDIS_PREFIX', 'tessera:', text),
     issuer,
     audience: read(env, 'TESSERA_AUDIENCE', 'tessera', text),

@@ -42,16 +42,16 @@ async function openDatabase(url: string, clock: Clock): Promise<Stores> {
  */
 export async function openStores(config: Config, clock: Clock): Promise<Stores> {
   const sql = await openSqlStores(config, clock);
-  const redisUrl = config.redisUrl;
-  if (redisUrl === null) return sql;
+  const target = config.redisCluster === null ? config.redisUrl : { cluster: config.redisCluster };
+  if (target === null) return sql;
   const { openRedisStores } = await import('./adapters/redis/index.js');
-  const redis = await openRedisStores(redisUrl, {
+  const redis = await openRedisStores(target, {
     clock,
     prefix: config.redisPrefix,
     retainMs: lifetimes(config.accessTtl * 1000).logRetainMs,
   }).catch(async (error: unknown) => {
     await sql.close();
-    throw new StartupError(`Redis at ${redacted(redisUrl)}`, error);
+    throw new StartupError(typeof target === 'string' ? `Redis at ${redacted(target)}` : `the Redis Cluster at ${target.cluster.join(',')}`, error);
   });
   return withRedis(sql, redis);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { MINUTE } from './clock.js';
-import { decodeBase64url, digestsEqual, parseCredential, randomToken, sha256 } from './crypto.js';
+import { decodeBase64url, digestsEqual, parseCredential, sha256 } from './crypto.js';
 import { AuthError, isAuthError } from './errors.js';
 import type { Keyring } from './keyring.js';
 import { LruCache } from './lru.js';
@@ -27,7 +27,30 @@ export interface ValidSession {
   user: User;
 }
 
-export const SESSION_ID_BYTES = 16;
+/** Two bytes naming the owner's shard, then 128 random bits (the secret is another 256). */
+export const SESSION_ID_BYTES = 18;
+
+/**
+ * How many shards a store may spread sessions over. A session id starts with its owner's shard, so a
+ * store can keep a user's sessions and their index together (one Redis Cluster slot, so that one Lua
+ * script reaches them all) and find a session by its id alone.
+ */
+export const SESSION_SHARDS = 1024;
+
+export const ownerShard = (userId: string): number => sha256(userId).readUInt16BE(0) % SESSION_SHARDS;
+
+/** The shard a session id names (any string: an id minted elsewhere still maps to one shard). */
+export function shardOfSession(id: string): number {
+  const head = decodeBase64url(id.slice(0, 4));
+  return head !== null && head.length >= 2 ? head.readUInt16BE(0) % SESSION_SHARDS : 0;
+}
+
+/** A new session id for this owner: its shard, then 16 random bytes. */
+export function newSessionId(userId: string): string {
+  const id = randomBytes(SESSION_ID_BYTES);
+  id.writeUInt16BE(ownerShard(userId), 0);
+  return id.toString('base64url');
+}
 export const SESSION_SECRET_BYTES = 32;
 
 /** API.md, "Lifetimes": use is recorded at most min(60 s, idle/4) late, so a session ends early, never late. */
@@ -75,7 +98,7 @@ export class Sessions {
     const now = this.#clock.now();
     const secret = randomBytes(SESSION_SECRET_BYTES);
     const session: Session = {
-      id: randomToken(SESSION_ID_BYTES),
+      id: newSessionId(user.id),
       userId: user.id,
       amr: auth.amr,
       authTime: auth.authTime,

@@ -11,6 +11,7 @@ import { type KeySource, TokenVerifier } from '../core/tokenVerifier.js';
 export type RevocationSource =
   /** Follow the Redis stream the Tessera servers write (TESSERA_REDIS_URL, TESSERA_REDIS_PREFIX). */
   | { redisUrl: string; prefix?: string }
+  | { redisCluster: string[]; prefix?: string }
   /** Follow `GET /v1/revocations` of a Tessera server, with TESSERA_FEED_SECRET. */
   | { pollUrl: string; secret: string };
 
@@ -51,7 +52,7 @@ export interface Verifier {
 async function feedOf(source: RevocationSource, clock: Clock, retainMs: number): Promise<{ feed: Pick<EventBus, 'subscribe'>; close(): Promise<void> }> {
   if ('pollUrl' in source) return { feed: new HttpFeed(source.pollUrl, source.secret, clock), close: async () => undefined };
   const { openRedisFeed } = await import('../adapters/redis/index.js');
-  return openRedisFeed(source.redisUrl, { clock, prefix: source.prefix ?? 'tessera:', retainMs });
+  return openRedisFeed('redisUrl' in source ? source.redisUrl : { cluster: source.redisCluster }, { clock, prefix: source.prefix ?? 'tessera:', retainMs });
 }
 
 /**

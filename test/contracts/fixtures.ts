@@ -1,3 +1,4 @@
+import { newSessionId } from '../../src/core/sessions.js';
 import { readdirSync } from 'node:fs';
 import { randomToken, sha256, uuidv7 } from '../../src/core/crypto.js';
 import type { Session, TokenFamily, User } from '../../src/core/model.js';
@@ -34,9 +35,11 @@ export function makeUser(overrides: Partial<User> = {}): User {
 
 export function makeSession(overrides: Partial<Session> = {}): Session {
   const createdAt = overrides.createdAt ?? T0;
+  const userId = overrides.userId ?? uuidv7(T0);
   return {
-    id: randomToken(16),
-    userId: uuidv7(T0),
+    // As the core mints them: the owner's shard first, so a cluster keeps a user's sessions in one slot.
+    id: newSessionId(userId),
+    userId,
     secretHash: sha256(randomToken(32)),
     createdAt,
     amr: ['pwd', 'otp', 'mfa'],

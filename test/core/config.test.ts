@@ -28,6 +28,18 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('takes a Redis Cluster as seed nodes, and refuses it together with TESSERA_REDIS_URL', () => {
+    expect(parseConfig({ TESSERA_REDIS_CLUSTER: '10.0.0.1:7000, redis-2:7001' }).redisCluster).toEqual(['10.0.0.1:7000', 'redis-2:7001']);
+    expect(parseConfig({}).redisCluster).toBeNull();
+    expect(() => parseConfig({ TESSERA_REDIS_CLUSTER: 'a:7000', TESSERA_REDIS_URL: 'redis://a:6379' })).toThrow(/^TESSERA_REDIS_CLUSTER: set it or TESSERA_REDIS_URL, not both/);
+  });
+
+  it('defaults mail to files and WebAuthn to the issuer, and accepts a registrable parent as the RP ID', () => {
+    const config = parseConfig({ TESSERA_ISSUER: 'https://auth.example.com' });
+    expect(config).toMatchObject({ smtpUrl: null, mailDir: './data/outbox', mailFrom: 'Tessera <no-reply@auth.example.com>', webauthnRpId: 'auth.example.com', webauthnOrigins: ['https://auth.example.com'], adminRequireMfa: false });
+    expect(parseConfig({ TESSERA_ISSUER: 'https://auth.example.com', TESSERA_WEBAUTHN_RP_ID: 'example.com' }).webauthnRpId).toBe('example.com');
+  });
+
   it('allows the loopback twin of a loopback issuer, and only the issuer otherwise', () => {
     expect(parseConfig({}).allowedOrigins).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080']);
     expect(parseConfig({ TESSERA_ISSUER: 'https://auth.example.com' }).allowedOrigins).toEqual(['https://auth.example.com']);
@@ -51,6 +63,12 @@ describe('parseConfig', () => {
     ['TESSERA_ALLOWED_ORIGINS', 'javascript:alert(1)'],
     ['TESSERA_ACCESS_TTL', '-5'],
     ['TESSERA_TOKEN_CACHE', 'maybe'],
+    ['TESSERA_REDIS_CLUSTER', 'redis://a:1'],
+    ['TESSERA_REDIS_CLUSTER', 'a:1,b'],
+    ['TESSERA_REDIS_CLUSTER', 'a:99999'],
+    ['TESSERA_SMTP_URL', 'http://mail.example'],
+    ['TESSERA_WEBAUTHN_RP_ID', 'example.org'],
+    ['TESSERA_ADMIN_REQUIRE_MFA', 'perhaps'],
   ])('refuses %s=%s with a message that names the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

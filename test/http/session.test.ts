@@ -26,7 +26,7 @@ describe('POST /v1/session', () => {
     });
     expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const setCookie = String(response.headers['set-cookie']);
-    expect(setCookie).toMatch(/^__Host-tessera_session=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(setCookie).toMatch(/^__Host-tessera_session=[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     expect(response.headers['cache-control']).toBe('no-store');
   });
 

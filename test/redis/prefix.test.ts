@@ -49,10 +49,10 @@ describe.skipIf(!available)('Redis key prefixes', () => {
     expect(heard.messages).toEqual([]);
   });
 
-  it("puts every key under its prefix, behind the deployment's hash tag", async () => {
+  it('puts every key under its prefix, each behind the hash tag of its shard, its limit subject or the feed', async () => {
     const all = await keysUnder(admin, '');
     expect(all.length).toBeGreaterThan(0);
-    for (const key of all) expect(key.startsWith('tessera:{t}:') || key.startsWith('other:{t}:')).toBe(true);
+    for (const key of all) expect(key, key).toMatch(/^(tessera|other):\{(s:\d{1,4}|l:[^}]+|feed)\}/);
     expect((await keysUnder(admin, 'tessera:')).sort()).toEqual(all.filter((k) => k.startsWith('tessera:')).sort());
   });
 });

@@ -1,3 +1,4 @@
+import { ownerShard, shardOfSession } from '../../src/core/sessions.js';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisKeys, type RedisStores, openRedisStores } from '../../src/adapters/redis/index.js';
@@ -40,7 +41,7 @@ describe.skipIf(!available)('Redis sessions and limits, behind the port', () => 
     await stores.sessions.createSession(session, 5, T0);
     near(await redis.pttl(keys.session(session.id)), 30 * MINUTE + DAY);
     near(await redis.pttl(keys.userSessions(session.userId)), 30 * MINUTE + DAY);
-    expect(await redis.zscore(keys.sessionEnds, session.id)).toBe(String(T0 + 30 * MINUTE));
+    expect(await redis.zscore(keys.sessionEnds(shardOfSession(session.id)), session.id)).toBe(String(T0 + 30 * MINUTE));
     expect(await redis.zscore(keys.userSessions(session.userId), session.id)).toBe(String(T0 + 30 * MINUTE));
   });
 
@@ -92,7 +93,7 @@ describe.skipIf(!available)('Redis sessions and limits, behind the port', () => 
     expect(await redis.zrange(index, 0, -1)).toEqual([lasting.id]);
     // The purge index forgets the vanished record without counting it as purged.
     expect(await stores.sessions.purgeSessions(T0 + 20 * HOUR)).toBe(3);
-    expect(await redis.zrange(keys.sessionEnds, 0, -1)).toEqual([]);
+    expect(await redis.zrange(keys.sessionEnds(ownerShard(userId)), 0, -1)).toEqual([]);
     expect(await redis.exists(keys.session(short.id), keys.session(revoked.id), keys.session(lasting.id))).toBe(0);
   });
 
@@ -102,7 +103,7 @@ describe.skipIf(!available)('Redis sessions and limits, behind the port', () => 
     await Promise.all(many.map((s) => stores.sessions.createSession(s, 2000, T0)));
     expect(await stores.sessions.purgeSessions(T0 + HOUR + 1000)).toBe(1000);
     expect(await stores.sessions.purgeSessions(T0 + 2 * HOUR)).toBe(234);
-    expect(await redis.zcard(keys.sessionEnds)).toBe(0);
+    expect(await redis.zcard(keys.sessionEnds(ownerShard(userId)))).toBe(0);
     expect(await redis.exists(keys.userSessions(userId))).toBe(0);
   });
 

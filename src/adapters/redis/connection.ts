@@ -1,5 +1,43 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { storeUnavailable } from '../../core/errors.js';
+
+/** One Redis node, or a Redis Cluster (ioredis routes each command to the node of its key's slot). */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: a node's URL, or a cluster's seed nodes (`host:port`), as TESSERA_REDIS_URL or TESSERA_REDIS_CLUSTER say. */
+export type RedisTarget = string | { cluster: readonly string[] };
+
+const describeTarget = (target: RedisTarget): string => (typeof target === 'string' ? 'redis' : `the Redis Cluster at ${target.cluster.join(',')}`);
+
+/** A client for the target, not connected yet. */
+export function client(target: RedisTarget, options: RedisOptions): RedisClient {
+  if (typeof target === 'string') return new Redis(target, options);
+  const nodes = target.cluster.map((node) => {
+    const at = node.lastIndexOf(':');
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+  });
+  const { connectionName: _name, commandTimeout: _timeout, ...nodeOptions } = options;
+  return new Cluster(nodes, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // A slot whose primary died is served again once its replica is promoted: refresh the map soon.
+    slotsRefreshTimeout: 1000,
+    slotsRefreshInterval: 5000,
+    clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
+    // A MOVED or a failed node answers 503 at once; the caller retries, never a script run twice.
+    maxRedirections: 4,
+    retryDelayOnFailover: 100,
+    redisOptions: { ...nodeOptions, connectionName: options.connectionName ?? 'tessera', commandTimeout: options.commandTimeout ?? 2000 },
+  });
+}
+
+/** A connection like `redis` for blocking reads (its own socket, a longer command timeout). */
+export function duplicateFor(redis: RedisClient, name: string, commandTimeout: number): RedisClient {
+  if (redis instanceof Cluster) {
+    return redis.duplicate(undefined, { redisOptions: { ...redis.options.redisOptions, connectionName: name, commandTimeout } });
+  }
+  return redis.duplicate({ connectionName: name, commandTimeout });
+}
 
 export interface ConnectionSettings {
   /** Bound on any one command, so that a hung socket becomes a rejection (503), not a hang. */
@@ -26,8 +64,8 @@ export function connectionOptions(name: string, settings: ConnectionSettings): R
 }
 
 /** Opens a connection and waits until it is ready; rejects (and stops retrying) when Redis is not there. */
-export async function connect(url: string, options: RedisOptions, onError: (error: Error) => void): Promise<Redis> {
-  const redis = new Redis(url, options);
+export async function connect(target: RedisTarget, options: RedisOptions, onError: (error: Error) => void): Promise<RedisClient> {
+  const redis = client(target, options);
   // The rejection says only that the connection closed; the error event before it says why (ECONNREFUSED…).
   let cause: Error | null = null;
   redis.on('error', (error: Error) => {
@@ -39,7 +77,7 @@ export async function connect(url: string, options: RedisOptions, onError: (erro
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw storeUnavailable('redis', cause ?? error);
+    throw storeUnavailable(describeTarget(target), cause ?? error);
   }
 }
 
@@ -56,7 +94,7 @@ export async function guard<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Ends a connection: politely when Redis answers, at once when it does not. */
-export async function disconnect(redis: Redis): Promise<void> {
+export async function disconnect(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') {
     await redis.quit().catch(() => redis.disconnect());
   } else {

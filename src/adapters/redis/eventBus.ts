@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import type { FeedMessage } from '../../core/model.js';
 import type { EventBus, FeedListener, FeedStart, Subscription } from '../../core/ports.js';
-import { guard } from './connection.js';
+import { type RedisClient, duplicateFor, guard } from './connection.js';
 import { messageFields } from './feedEntries.js';
 import type { RedisKeys } from './keys.js';
 import { LuaScript } from './script.js';
@@ -25,6 +24,9 @@ return id
 /** Margin on a blocking read's own time before the client gives up on the connection. */
 const READ_GRACE_MS = 2000;
 
+/** INFO's server section, from the node holding KEYS[1] (a script runs where its key lives). */
+const FEED_NODE_INFO = new LuaScript(`return redis.call('INFO', 'server')`);
+
 /** The run id in INFO's server section: it changes whenever Redis restarts. */
 const runId = (info: string): string => /^run_id:([0-9a-f]+)/m.exec(info)?.[1] ?? '';
 
@@ -42,11 +44,11 @@ export interface RedisEventBusOptions {
  * entries name their log id, and a duplicate is harmless.
  */
 export class RedisEventBus implements EventBus {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #o: RedisEventBusOptions;
   readonly #subscriptions = new Set<StreamSubscription>();
 
-  constructor(redis: Redis, options: RedisEventBusOptions) {
+  constructor(redis: RedisClient, options: RedisEventBusOptions) {
     this.#redis = redis;
     this.#o = options;
   }
@@ -61,7 +63,7 @@ export class RedisEventBus implements EventBus {
 
   subscribe(listener: FeedListener, start: FeedStart): Subscription {
     // Blocking reads get a connection of their own, so that they never hold up request-path commands.
-    const connection = this.#redis.duplicate({ connectionName: 'tessera-feed', commandTimeout: BLOCK_MS + READ_GRACE_MS });
+    const connection = duplicateFor(this.#redis, 'tessera-feed', BLOCK_MS + READ_GRACE_MS);
     connection.on('error', this.#o.onError);
     const subscription: StreamSubscription = new StreamSubscription({
       connection,
@@ -77,15 +79,22 @@ export class RedisEventBus implements EventBus {
 
   intact(): Promise<boolean> {
     return guard(async () => {
-      const [info, marker] = await Promise.all([this.#redis.info('server'), this.#redis.get(this.#o.keys.feedIntact)]);
+      const [info, marker] = await Promise.all([this.#feedNodeInfo(), this.#redis.get(this.#o.keys.feedIntact)]);
       return marker !== null && marker === runId(info);
     });
   }
 
   markIntact(): Promise<void> {
     return guard(async () => {
-      await this.#redis.set(this.#o.keys.feedIntact, runId(await this.#redis.info('server')));
+      await this.#redis.set(this.#o.keys.feedIntact, runId(await this.#feedNodeInfo()));
     });
+  }
+
+  /** INFO of the node that holds the stream (on a cluster, the primary of its slot: a failover changes the run id). */
+  async #feedNodeInfo(): Promise<string> {
+    const info = await FEED_NODE_INFO.run(this.#redis, [this.#o.keys.feed], []);
+    if (typeof info !== 'string') throw new Error('unexpected reply from Redis');
+    return info;
   }
 
   /** Closes every subscription of this bus; the shared connection belongs to the caller. */

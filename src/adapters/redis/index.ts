@@ -1,14 +1,13 @@
-import { Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import { DAY, SECOND } from '../../core/clock.js';
 import type { EventBus, Limiter, SessionStore } from '../../core/ports.js';
-import { type ConnectionSettings, connect, connectionOptions, disconnect, guard } from './connection.js';
+import { type ConnectionSettings, type RedisClient, type RedisTarget, client, connect, connectionOptions, disconnect, guard } from './connection.js';
 import { RedisEventBus } from './eventBus.js';
 import { RedisKeys } from './keys.js';
 import { RedisLimiter } from './limiter.js';
 import { RedisSessionStore } from './sessions.js';
 
-export { RedisEventBus, RedisKeys, RedisLimiter, RedisSessionStore };
+export { RedisEventBus, RedisKeys, RedisLimiter, RedisSessionStore, type RedisClient, type RedisTarget };
 
 export interface RedisFeedOptions {
   clock: Clock;
@@ -42,7 +41,7 @@ const settingsOf = (options: RedisFeedOptions): ConnectionSettings => ({
   onError: options.onError ?? (() => undefined),
 });
 
-const busOf = (redis: Redis, options: RedisFeedOptions, settings: ConnectionSettings): RedisEventBus =>
+const busOf = (redis: RedisClient, options: RedisFeedOptions, settings: ConnectionSettings): RedisEventBus =>
   new RedisEventBus(redis, { clock: options.clock, keys: new RedisKeys(options.prefix), retainMs: options.retainMs ?? DAY, onError: settings.onError });
 
 /**
@@ -50,9 +49,9 @@ const busOf = (redis: Redis, options: RedisFeedOptions, settings: ConnectionSett
  * connection for requests plus one per feed subscription. Rejects when Redis cannot be reached now;
  * once open, a lost Redis makes commands reject fast (503) until it is back, without a restart.
  */
-export async function openRedisStores(url: string, options: RedisStoresOptions): Promise<RedisStores> {
+export async function openRedisStores(target: RedisTarget, options: RedisStoresOptions): Promise<RedisStores> {
   const settings = settingsOf(options);
-  const redis = await connect(url, connectionOptions('tessera', settings), settings.onError);
+  const redis = await connect(target, connectionOptions('tessera', settings), settings.onError);
   const { clock } = options;
   const keys = new RedisKeys(options.prefix);
   const bus = busOf(redis, options, settings);
@@ -62,7 +61,7 @@ export async function openRedisStores(url: string, options: RedisStoresOptions):
     bus,
     probe: () =>
       guard(async () => {
-        await redis.set(`${keys.base}probe`, String(clock.now()), 'PX', 60_000);
+        await redis.set(keys.probe, String(clock.now()), 'PX', 60_000);
       }),
     close: async () => {
       await bus.close();
@@ -75,9 +74,9 @@ export async function openRedisStores(url: string, options: RedisStoresOptions):
  * The revocation feed alone, for the verifier library. Resolves at once, even while Redis is away:
  * the subscription then sends no heartbeat, so the verifier fails closed until Redis is back.
  */
-export async function openRedisFeed(url: string, options: RedisFeedOptions): Promise<{ feed: Pick<EventBus, 'subscribe'>; close(): Promise<void> }> {
+export async function openRedisFeed(target: RedisTarget, options: RedisFeedOptions): Promise<{ feed: Pick<EventBus, 'subscribe'>; close(): Promise<void> }> {
   const settings = settingsOf(options);
-  const redis = new Redis(url, connectionOptions('tessera-verifier', settings));
+  const redis = client(target, connectionOptions('tessera-verifier', settings));
   redis.on('error', settings.onError);
   // Not awaited: a failed first attempt goes on retrying in the background.
   redis.connect().catch(() => undefined);

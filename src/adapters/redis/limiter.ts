@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Clock } from '../../core/clock.js';
 import type { LimitState, Limiter } from '../../core/ports.js';
 import { guard } from './connection.js';
@@ -29,13 +29,13 @@ redis.call('PEXPIRE', key, math.max(1, math.floor(windowEnd - tonumber(ARGV[3]) 
 return { tostring(count), start, ARGV[2] }
 `);
 
-/** Fixed-window rate-limit counters in Redis, one hash per key, shared by every instance. */
+/** Fixed-window rate-limit counters in RedisClient, one hash per key, shared by every instance. */
 export class RedisLimiter implements Limiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #clock: Clock;
   readonly #keys: RedisKeys;
 
-  constructor(redis: Redis, options: { clock: Clock; keys: RedisKeys }) {
+  constructor(redis: RedisClient, options: { clock: Clock; keys: RedisKeys }) {
     this.#redis = redis;
     this.#clock = options.clock;
     this.#keys = options.keys;

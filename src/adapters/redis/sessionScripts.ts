@@ -4,7 +4,8 @@ import { LuaScript } from './script.js';
  * The session store's writes, each one Lua script so that Redis runs it whole: a user's index, the
  * records it names and the purge index never disagree, even under concurrent logins on many instances.
  * Scripts reach records and indexes named inside other records (a user's index from a session's owner):
- * allowed because every key shares the deployment's hash tag, so all of them live in one slot.
+ * allowed because a user's records, index and shard's end index share one hash tag (keys.ts), so all
+ * of them live in one Redis Cluster slot.
  *
  * Every script takes ARGV[1] = the caller's clock "now" and ARGV[2] = the retention after a session's
  * end. Records carry the caller's times, while Redis TTLs run on real time: a TTL is "retention after

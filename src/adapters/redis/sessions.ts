@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { ownerShard, shardOfSession } from '../../core/sessions.js';
+import type { RedisClient } from './connection.js';
 import type { Clock } from '../../core/clock.js';
 import { type Session, sessionIdleEnd } from '../../core/model.js';
 import type { SessionStore } from '../../core/ports.js';
@@ -30,12 +31,12 @@ export interface RedisSessionStoreOptions {
  * sorted set of every session by its end, which makes purging exact. Every write is one Lua script.
  */
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #clock: Clock;
   readonly #keys: RedisKeys;
   readonly #retainMs: number;
 
-  constructor(redis: Redis, options: RedisSessionStoreOptions) {
+  constructor(redis: RedisClient, options: RedisSessionStoreOptions) {
     this.#redis = redis;
     this.#clock = options.clock;
     this.#keys = options.keys;
@@ -43,8 +44,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   createSession(session: Session, cap: number, now: number): Promise<string[]> {
-    const keys = [this.#keys.session(session.id), this.#keys.userSessions(session.userId), this.#keys.sessionEnds];
-    const args = [session.id, now, cap, this.#keys.sessionPrefix, ...sessionToFields(session)];
+    const shard = shardOfSession(session.id);
+    const keys = [this.#keys.session(session.id), this.#keys.userSessions(session.userId), this.#keys.sessionEnds(shard)];
+    const args = [session.id, now, cap, this.#keys.sessionPrefix(shard), ...sessionToFields(session)];
     return guard(async () => strings(await this.#run(CREATE_SESSION, keys, args)));
   }
 
@@ -56,23 +58,26 @@ export class RedisSessionStore implements SessionStore {
   }
 
   touchSession(id: string, lastSeenAt: number): Promise<void> {
-    const keys = [this.#keys.session(id), this.#keys.sessionEnds];
+    const shard = shardOfSession(id);
+    const keys = [this.#keys.session(id), this.#keys.sessionEnds(shard)];
     return guard(async () => {
-      await this.#run(TOUCH_SESSION, keys, [id, lastSeenAt, this.#keys.userSessionsPrefix]);
+      await this.#run(TOUCH_SESSION, keys, [id, lastSeenAt, this.#keys.userSessionsPrefix(shard)]);
     });
   }
 
   revokeSession(id: string, reason: string, now: number): Promise<Session | null> {
-    const keys = [this.#keys.session(id), this.#keys.sessionEnds];
+    const shard = shardOfSession(id);
+    const keys = [this.#keys.session(id), this.#keys.sessionEnds(shard)];
     return guard(async () => {
-      const before = await this.#run(REVOKE_SESSION, keys, [id, reason, now, this.#keys.userSessionsPrefix]);
+      const before = await this.#run(REVOKE_SESSION, keys, [id, reason, now, this.#keys.userSessionsPrefix(shard)]);
       return before === null ? null : sessionFromHash(id, pairsToHash(array(before)));
     });
   }
 
   listSessions(userId: string, now: number): Promise<Session[]> {
     return guard(async () => {
-      const rows = array(await this.#run(LIST_SESSIONS, [this.#keys.userSessions(userId)], [now, this.#keys.sessionPrefix]));
+      const prefix = this.#keys.sessionPrefix(ownerShard(userId));
+      const rows = array(await this.#run(LIST_SESSIONS, [this.#keys.userSessions(userId)], [now, prefix]));
       const sessions = rows.map((row) => {
         const { id, ...hash } = pairsToHash(array(row));
         if (id === undefined) throw new Error('unexpected reply from Redis');
@@ -83,20 +88,29 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  /** The ends index scores each session by when it stops being live (revocation included). */
+  /**
+   * The ends indexes score each session by when it stops being live (revocation included): one count
+   * per shard, sent together (ioredis pipelines them per node).
+   */
   countLiveSessions(now: number): Promise<number> {
-    return guard(async () => this.#redis.zcount(this.#keys.sessionEnds, `(${now}`, '+inf'));
+    return guard(async () => {
+      const counts = await Promise.all(this.#keys.shards.map((shard) => this.#redis.zcount(this.#keys.sessionEnds(shard), `(${now}`, '+inf')));
+      return counts.reduce((sum, n) => sum + n, 0);
+    });
   }
 
   purgeSessions(before: number): Promise<number> {
-    const args = [before, PURGE_BATCH, this.#keys.sessionPrefix, this.#keys.userSessionsPrefix];
     return guard(async () => {
       let purged = 0;
-      for (;;) {
-        const [gone = 0, examined = 0] = numbers(await this.#run(PURGE_SESSIONS, [this.#keys.sessionEnds], args));
-        purged += gone;
-        if (examined < PURGE_BATCH) return purged;
+      for (const shard of this.#keys.shards) {
+        const args = [before, PURGE_BATCH, this.#keys.sessionPrefix(shard), this.#keys.userSessionsPrefix(shard)];
+        for (;;) {
+          const [gone = 0, examined = 0] = numbers(await this.#run(PURGE_SESSIONS, [this.#keys.sessionEnds(shard)], args));
+          purged += gone;
+          if (examined < PURGE_BATCH) break;
+        }
       }
+      return purged;
     });
   }
 

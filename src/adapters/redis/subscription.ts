@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Clock } from '../../core/clock.js';
 import type { FeedListener, FeedStart, Subscription } from '../../core/ports.js';
 import { compareIds, messageFromFields, readAfter } from './feedEntries.js';
@@ -14,7 +14,7 @@ type Entry = [id: string, fields: string[]];
 
 export interface StreamSubscriptionOptions {
   /** A connection of its own, for blocking reads; the subscription ends it on close. */
-  connection: Redis;
+  connection: RedisClient;
   keys: RedisKeys;
   listener: FeedListener;
   start: FeedStart;
