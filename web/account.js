@@ -1,31 +1,9 @@
 // Account security and recovery pages: e-mail and its confirmation, password reset, TOTP with its
 // recovery codes, and passkeys (@simplewebauthn/browser, served by Tessera). Tokens from mailed links
 // arrive in the URL fragment, which never reaches a server log.
-const $ = (id) => document.getElementById(id);
+import { $, api, say, useCsrf } from '/api.js';
+
 const { startRegistration } = window.SimpleWebAuthnBrowser;
-let csrfToken = null;
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (csrfToken && method !== 'GET') headers['x-csrf-token'] = csrfToken;
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw Object.assign(new Error(describe(data)), { problem: data });
-  return data;
-}
-
-function describe(problem) {
-  if (!problem) return 'request failed';
-  if (problem.code === 'reauthentication_required') return `${problem.title}: sign in again, then come back.`;
-  const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-  return fields ? `${problem.title} (${fields})` : problem.title;
-}
-
-function say(text, isError = false) {
-  $('message').textContent = text;
-  $('message').className = isError ? 'error' : '';
-}
 
 const tokenInFragment = () => new URLSearchParams(location.hash.slice(1)).get('token');
 
@@ -105,7 +83,7 @@ async function act(work) {
 async function security() {
   try {
     const current = await api('GET', '/v1/session');
-    csrfToken = current.csrfToken;
+    useCsrf(current.csrfToken);
     $('who').textContent = current.user.username;
   } catch {
     say('Sign in first.', true);

@@ -1,36 +1,15 @@
 // The browser side of a cookie session: credentials travel only in HttpOnly cookies; unsafe requests
 // carry the CSRF token that login and GET /v1/session return (API.md, "Cross-site request forgery").
-const $ = (id) => document.getElementById(id);
+import { $, api, say, useCsrf } from '/api.js';
+
 const { startAuthentication } = window.SimpleWebAuthnBrowser;
-let csrfToken = null;
 /** The MFA challenge of a password login that needs a second factor (202). */
 let challenge = null;
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (csrfToken && method !== 'GET') headers['x-csrf-token'] = csrfToken;
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw Object.assign(new Error(describe(data)), { problem: data });
-  return response.status === 202 ? { ...data, pending: true } : data;
-}
-
-function describe(problem) {
-  if (!problem) return 'request failed';
-  const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-  return fields ? `${problem.title} (${fields})` : problem.title;
-}
-
-function say(text, isError = false) {
-  $('message').textContent = text;
-  $('message').className = isError ? 'error' : '';
-}
 
 async function show() {
   try {
     const current = await api('GET', '/v1/session');
-    csrfToken = current.csrfToken;
+    useCsrf(current.csrfToken);
     const { sessions } = await api('GET', '/v1/me/sessions');
     $('who').textContent = current.user.username;
     $('role').textContent = current.user.role;
@@ -44,7 +23,7 @@ async function show() {
     $('signed-in').hidden = false;
     $('signed-out').hidden = true;
   } catch {
-    csrfToken = null;
+    useCsrf(null);
     $('signed-in').hidden = true;
     $('signed-out').hidden = false;
   }

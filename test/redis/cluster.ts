@@ -122,10 +122,13 @@ export function direct(port: number): Redis {
   return client;
 }
 
-async function ping(port: number): Promise<boolean> {
+const ping = (port: number) => asks(port, async (c) => (await c.ping()) === 'PONG');
+
+/** Asks one node, on a connection of its own; false when it does not answer. */
+async function asks(port: number, question: (client: Redis) => Promise<boolean>): Promise<boolean> {
   const client = direct(port);
   try {
-    return (await client.ping()) === 'PONG';
+    return await question(client);
   } catch {
     return false;
   } finally {
@@ -134,28 +137,9 @@ async function ping(port: number): Promise<boolean> {
 }
 
 /** True for a primary, or a replica whose link to its primary is up. */
-async function replicaReady(port: number): Promise<boolean> {
-  const client = direct(port);
-  try {
-    const info = String(await client.info('replication'));
-    return /role:master/.test(info) || /master_link_status:up/.test(info);
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const replicaReady = (port: number) => asks(port, async (c) => /role:master|master_link_status:up/.test(String(await c.info('replication'))));
 
-async function clusterOk(port: number): Promise<boolean> {
-  const client = direct(port);
-  try {
-    return /cluster_state:ok/.test(String(await client.call('CLUSTER', 'INFO')));
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const clusterOk = (port: number) => asks(port, async (c) => /cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO'))));
 
 export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

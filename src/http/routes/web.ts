@@ -21,6 +21,7 @@ const FILES = [
   { path: '/account/reset-password', file: 'account.html', type: HTML },
   { path: '/account/forgot', file: 'account.html', type: HTML },
   { path: '/account.js', file: 'account.js', type: JS },
+  { path: '/api.js', file: 'api.js', type: JS },
   { path: '/vendor/simplewebauthn-browser.js', file: WEBAUTHN_BROWSER, type: JS },
 ] as const;
 
