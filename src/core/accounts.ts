@@ -1,3 +1,4 @@
+import { toIso } from './clock.js';
 import { AuthError } from './errors.js';
 import { type ClientInfo, type Role, type User, roleRank } from './model.js';
 import { type Credentials, endCredential } from './credentials.js';
@@ -42,7 +43,9 @@ export class Accounts {
       for (const family of await change.families.listFamilies(userId, change.now)) {
         if (family.id !== keep) await change.endFamily(family.id, 'password_changed', client);
       }
-      if (passwordHash !== null) change.audit('password_changed', userId, client);
+      if (passwordHash === null) return;
+      change.audit('password_changed', userId, client);
+      if (user.emailVerified && user.email !== null) await change.mail(user.email, { kind: 'password_changed', username: user.username, at: toIso(change.now) });
     });
   }
 
@@ -97,7 +100,7 @@ export class Accounts {
       change.userChanged(id, notBefore);
       change.audit('factors_reset', id, actor, 'every second factor; every session and token family');
       if (before.emailVerified && before.email !== null) {
-        await change.mail(before.email, { kind: 'factor_changed', username: before.username, change: 'removed', factor: 'Every second factor', at: new Date(change.now).toISOString() });
+        await change.mail(before.email, { kind: 'factor_changed', username: before.username, change: 'removed', factor: 'Every second factor', at: toIso(change.now) });
       }
     });
   }

@@ -263,6 +263,8 @@ describe('step-up', () => {
     expect((await call('PUT', '/v1/me/email', { email: 'a@b.example' }, withCsrf(session))).json().code).toBe('reauthentication_required');
     const again = await t.login('alice');
     expect((await call('PUT', '/v1/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, withCsrf(again))).statusCode).toBe(204);
+    // The verified address hears of it.
+    expect(t.mail.sent.at(-1)).toMatchObject({ to: 'Alice@Example.com', subject: 'Your password was changed' });
   });
 
   it('with a second factor enrolled, a password-only credential cannot change the password', async () => {
