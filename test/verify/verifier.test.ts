@@ -107,7 +107,8 @@ describe('createVerifier against a running Tessera (JWKS and the HTTP feed)', ()
     const url = await feed.listen({ host: '127.0.0.1', port: 0 });
     const clock = new ManualClock(t.clock.now());
     verifier = await createVerifier({ issuer: 'http://localhost:8080', audience: 'tessera', keys: t.tessera.jwks(), revocation: { pollUrl: `${url}/feed`, secret: 'x' }, clock });
-    expect((await verifier.verify(access)).name).toBe('alice');
+    // The library passes on how and when the user signed in (issue 13).
+    expect(await verifier.verify(access)).toMatchObject({ name: 'alice', amr: ['pwd'], auth_time: t.clock.now() / 1000 });
     healthy = false;
     await new Promise((resolve) => setTimeout(resolve, 200)); // let a poll already under way land
     clock.advance(11_000);
