@@ -45,7 +45,9 @@ export class FileMailTransport implements MailTransport {
   async send(mail: OutgoingMail): Promise<void> {
     const info = (await this.#builder.sendMail(message(this.#from, mail))) as { message: Buffer; messageId: string };
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`;
+    // The time, then the Message-ID's local part (a UUID): sorted by time, never two alike.
+    const id = /^<?([^@>]+)/.exec(info.messageId)?.[1] ?? String(Date.now());
+    const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${id.replace(/[^\w-]/g, '')}.eml`;
     const path = join(this.#dir, name);
     await writeFile(path, info.message, { mode: 0o600 });
     this.#onWritten(path, mail, /https?:\/\/\S+/.exec(mail.text)?.[0] ?? null);
