@@ -107,7 +107,7 @@ const list: Command = {
     const { values } = parseCommandArgs(args, options, [], LIST_USAGE);
     const limit = integerOption(values.limit, '--limit', 100, 10_000);
     // One more than asked tells whether another page follows.
-    const users = await withTessera(config, (tessera) => tessera.listUsers(values.after === undefined ? { limit: limit + 1 } : { limit: limit + 1, after: values.after }));
+    const users = await withTessera(config, (tessera) => tessera.listUsers(limit + 1, values.after));
     const page = users.slice(0, limit);
     const next = users.length > limit ? (page.at(-1)?.id ?? null) : null;
     if (values.json) {

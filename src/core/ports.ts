@@ -28,15 +28,6 @@ export interface UserPatch {
   emailVerified?: boolean;
 }
 
-export interface UserQuery {
-  limit: number;
-  after?: string;
-  /** A prefix of the name key (core/credentialPolicy.ts `usernameKey`), matched literally. */
-  prefix?: string;
-  role?: Role;
-  disabled?: boolean;
-}
-
 export interface UserStore {
   /** Inserts a user. Throws AuthError `username_taken` when `usernameKey` exists: one atomic insert. */
   createUser(user: User): Promise<void>;
@@ -56,11 +47,8 @@ export interface UserStore {
    * AuthError `email_taken` when it would verify an address another user has verified.
    */
   updateUser(id: string, patch: UserPatch): Promise<User | null>;
-  /**
-   * Users ordered by id (so by creation), after the id `after` when given; only those whose name key
-   * starts with `prefix`, of `role`, or `disabled` as given, when given.
-   */
-  listUsers(options: UserQuery): Promise<User[]>;
+  /** Users ordered by id (so by creation), after the id `after` when given. */
+  listUsers(options: { limit: number; after?: string }): Promise<User[]>;
 }
 
 export interface SessionStore {
@@ -155,8 +143,8 @@ export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
   /** Entries with `seq > after`, in order, at most `limit`. Sequence numbers start at 1 and increase. */
   read(after: number, limit: number): Promise<StoredAuditEntry[]>;
-  /** The last `limit` entries (of those before sequence number `before`, when given), oldest first. */
-  tail(limit: number, before?: number): Promise<StoredAuditEntry[]>;
+  /** The last `limit` entries, oldest first. */
+  tail(limit: number): Promise<StoredAuditEntry[]>;
   /** Keeps a signed checkpoint of the head at `seq` (its exported form, JSON); one per `seq`, a repeat is ignored. */
   saveCheckpoint(seq: number, at: number, file: string): Promise<void>;
   /** The newest checkpoint kept, or null. */

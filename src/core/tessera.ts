@@ -20,7 +20,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { AuditEvent, Authentication, ClientInfo, Role, SigningAlg, StoredAuditEntry, StoredKey, Transport, User } from './model.js';
 import { Keyring } from './keyring.js';
 import { Outbox } from './outbox.js';
-import type { PasswordHasher, Stores, UserQuery } from './ports.js';
+import type { PasswordHasher, Stores } from './ports.js';
 import { Revocations } from './revocations.js';
 import { type SessionPolicy, type ValidSession, Sessions, csrfMatches, csrfToken } from './sessions.js';
 import { guardStores } from './storeGuard.js';
@@ -505,8 +505,8 @@ export class Tessera {
     return this.#users.findByName(name);
   }
 
-  listUsers(query: UserQuery): Promise<User[]> {
-    return this.#users.list(query);
+  listUsers(limit: number, after?: string): Promise<User[]> {
+    return this.#users.list(limit, after);
   }
 
   /** Re-reads the signing keys now (upkeep does every 30 s), to see a rotation made elsewhere. */
@@ -597,9 +597,8 @@ export class Tessera {
     return file;
   }
 
-  /** The newest `limit` entries (before sequence number `before`, when given), oldest first. */
-  auditTail(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    return this.#stores.audit.tail(limit, before);
+  auditTail(limit: number): Promise<StoredAuditEntry[]> {
+    return this.#stores.audit.tail(limit);
   }
 
   /** The recent revocation events in log order, for `GET /v1/revocations`. */

@@ -15,7 +15,7 @@ import { LruCache } from './lru.js';
 import type { ClientInfo, Role, User } from './model.js';
 import type { Change, Outbox } from './outbox.js';
 import { emailKey } from './email.js';
-import type { PasswordHasher, UserQuery, UserStore } from './ports.js';
+import type { PasswordHasher, UserStore } from './ports.js';
 import type { Throttle } from './throttle.js';
 
 /**
@@ -218,8 +218,7 @@ export class Users {
     return this.#store.findUserByKey(usernameKey(name));
   }
 
-  /** A page of users; the name prefix is compared as names are (NFKC, lower case). */
-  list(query: UserQuery): Promise<User[]> {
-    return this.#store.listUsers(query.prefix === undefined ? query : { ...query, prefix: usernameKey(query.prefix) });
+  list(limit: number, after?: string): Promise<User[]> {
+    return this.#store.listUsers(after === undefined ? { limit } : { limit, after });
   }
 }

@@ -2,8 +2,6 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { SecondFactorProof } from '../core/factors.js';
 import type { MfaPending } from '../core/logins.js';
 import type { ClientInfo, User } from '../core/model.js';
-import type { CredentialView } from '../core/credentials.js';
-import Bowser from 'bowser';
 import type { FastifyRequest } from 'fastify';
 import { toIso } from '../core/clock.js';
 
@@ -139,55 +137,6 @@ export const passkeyLoginProperties = {
 
 /** WebAuthn options as @simplewebauthn/server makes them, passed to the browser as they are. */
 export const webauthnOptionsSchema = { type: 'object', additionalProperties: true, description: 'WebAuthn options JSON (for @simplewebauthn/browser)' } as const;
-
-/** A live cookie session or token family, as the account and admin pages show it. */
-export const credentialSchema = {
-  type: 'object',
-  required: ['id', 'kind', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'userAgent', 'device'],
-  properties: {
-    id: { type: 'string' },
-    kind: { type: 'string', enum: ['cookie', 'token'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    lastSeenAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: 'string', format: 'date-time' },
-    ip: { type: 'string', description: 'the client address when it was made' },
-    userAgent: { type: 'string' },
-    device: {
-      type: 'object',
-      description: 'the User-Agent, parsed (bowser)',
-      required: ['browser', 'os', 'type'],
-      properties: {
-        browser: { type: ['string', 'null'] },
-        os: { type: ['string', 'null'] },
-        type: { type: 'string', enum: ['desktop', 'mobile', 'tablet', 'other'] },
-      },
-    },
-    current: { type: 'boolean', description: 'the credential of this request (GET /v1/me/sessions only)' },
-  },
-} as const;
-
-const DEVICE_TYPES = new Set(['desktop', 'mobile', 'tablet']);
-
-/** What a User-Agent says of the browser, the system and the kind of device; nulls when it says nothing. */
-export function deviceOf(userAgent: string): { browser: string | null; os: string | null; type: 'desktop' | 'mobile' | 'tablet' | 'other' } {
-  const parsed = userAgent === '' ? null : Bowser.parse(userAgent);
-  const major = parsed?.browser.version?.split('.')[0];
-  const browser = parsed?.browser.name ? `${parsed.browser.name}${major ? ` ${major}` : ''}` : null;
-  const os = parsed?.os.name ? `${parsed.os.name}${parsed.os.versionName ? ` ${parsed.os.versionName}` : ''}` : null;
-  const type = parsed?.platform.type && DEVICE_TYPES.has(parsed.platform.type) ? (parsed.platform.type as 'desktop' | 'mobile' | 'tablet') : 'other';
-  return { browser, os, type };
-}
-
-export const credentialJson = (c: CredentialView) => ({
-  id: c.id,
-  kind: c.kind,
-  createdAt: toIso(c.createdAt),
-  lastSeenAt: toIso(c.lastSeenAt),
-  expiresAt: toIso(c.expiresAt),
-  ip: c.ip,
-  userAgent: c.userAgent,
-  device: deviceOf(c.userAgent),
-});
 
 export const userJson = (user: User) => ({
   id: user.id,

@@ -36,7 +36,6 @@ describe('self-service: GET /v1/me/sessions', () => {
       expiresAt: '2026-11-27T12:30:00.000Z',
       ip: '127.0.0.1',
       userAgent: 'lightMyRequest',
-      device: { browser: null, os: null, type: 'other' },
       current: false,
     });
   });

@@ -262,6 +262,6 @@ describe('bad input is a 4xx, never a 500', () => {
       const res = await t.app.inject({ method: 'PATCH', url: `/v1/admin/users/${encodeURIComponent(id)}`, payload: { role: 'user' }, headers: auth });
       expect([400, 404]).toContain(res.statusCode);
     }
-    expect((await t.tessera.listUsers({ limit: 10 })).map((u) => u.username)).toEqual(['root']);
+    expect((await t.tessera.listUsers(10)).map((u) => u.username)).toEqual(['root']);
   });
 });

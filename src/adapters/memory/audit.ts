@@ -26,8 +26,7 @@ export class MemoryAuditLog implements AuditLog {
     return this.#entries.filter((e) => e.seq > after).slice(0, limit).map((e) => ({ ...e }));
   }
 
-  async tail(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    const entries = before === undefined ? this.#entries : this.#entries.filter((e) => e.seq < before);
-    return (limit > 0 ? entries.slice(-limit) : []).map((e) => ({ ...e }));
+  async tail(limit: number): Promise<StoredAuditEntry[]> {
+    return (limit > 0 ? this.#entries.slice(-limit) : []).map((e) => ({ ...e }));
   }
 }

@@ -1,6 +1,6 @@
 import { AuthError } from '../../core/errors.js';
 import type { User } from '../../core/model.js';
-import type { UserPatch, UserQuery, UserStore } from '../../core/ports.js';
+import type { UserPatch, UserStore } from '../../core/ports.js';
 
 export class MemoryUserStore implements UserStore {
   readonly #byId = new Map<string, User>();
@@ -68,11 +68,10 @@ export class MemoryUserStore implements UserStore {
     return { ...updated };
   }
 
-  async listUsers(options: UserQuery): Promise<User[]> {
-    const { after, prefix, role, disabled } = options;
+  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
+    const after = options.after;
     return [...this.#byId.values()]
       .filter((user) => after === undefined || user.id > after)
-      .filter((user) => (prefix === undefined || user.usernameKey.startsWith(prefix)) && (role === undefined || user.role === role) && (disabled === undefined || user.disabled === disabled))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, options.limit)
       .map((user) => ({ ...user }));

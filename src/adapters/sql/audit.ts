@@ -35,10 +35,8 @@ export class SqlAuditLog implements AuditLog {
     return row ? { seq: Number(row.seq), at: Number(row.at), file: row.file } : null;
   }
 
-  async tail(limit: number, before?: number): Promise<StoredAuditEntry[]> {
-    let query = this.#ctx.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
-    if (before !== undefined) query = query.where('seq', '<', before);
-    const rows = await query.execute();
+  async tail(limit: number): Promise<StoredAuditEntry[]> {
+    const rows = await this.#ctx.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit).execute();
     return rows.reverse().map(auditFromRow);
   }
 }

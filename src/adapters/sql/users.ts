@@ -1,7 +1,7 @@
-import { type Updateable, sql } from 'kysely';
+import type { Updateable } from 'kysely';
 import { AuthError } from '../../core/errors.js';
 import type { User } from '../../core/model.js';
-import type { UserPatch, UserQuery, UserStore } from '../../core/ports.js';
+import type { UserPatch, UserStore } from '../../core/ports.js';
 import type { SqlContext } from './dialect.js';
 import { userFromRow, userToRow } from './rows.js';
 import type { UsersTable } from './schema.js';
@@ -74,13 +74,9 @@ export class SqlUserStore implements UserStore {
     return row ? userFromRow(row) : null;
   }
 
-  async listUsers(options: UserQuery): Promise<User[]> {
+  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
     let query = this.#ctx.db.selectFrom('users').selectAll().orderBy('id').limit(options.limit);
     if (options.after !== undefined) query = query.where('id', '>', options.after);
-    // LIKE with the pattern characters escaped: a prefix is matched literally, whatever the collation.
-    if (options.prefix !== undefined && options.prefix !== '') query = query.where(sql<boolean>`username_key like ${`${options.prefix.replace(/[\\%_]/g, '\\$&')}%`} escape '\\'`);
-    if (options.role !== undefined) query = query.where('role', '=', options.role);
-    if (options.disabled !== undefined) query = query.where('disabled', '=', this.#ctx.dialect.flag(options.disabled));
     return (await query.execute()).map(userFromRow);
   }
 

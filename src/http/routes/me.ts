@@ -3,7 +3,7 @@ import { toIso } from '../../core/clock.js';
 import { AuthError } from '../../core/errors.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
-import { AUTHENTICATED, clientOf, credentialJson, credentialSchema, problems } from '../schemas.js';
+import { AUTHENTICATED, clientOf, problems } from '../schemas.js';
 
 const meResponse = {
   type: 'object',
@@ -23,6 +23,21 @@ const meResponse = {
         authTime: { type: 'string', format: 'date-time', description: 'when the user authenticated for this credential' },
       },
     },
+  },
+} as const;
+
+const credentialSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'userAgent', 'current'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['cookie', 'token'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    lastSeenAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    ip: { type: 'string' },
+    userAgent: { type: 'string' },
+    current: { type: 'boolean' },
   },
 } as const;
 
@@ -51,7 +66,7 @@ export const meRoutes =
         const p = request.principal!;
         const list = await tessera.listCredentials(p.userId);
         return {
-          sessions: list.map((c) => ({ ...credentialJson(c), current: c.id === p.sid })),
+          sessions: list.map((c) => ({ ...c, createdAt: toIso(c.createdAt), lastSeenAt: toIso(c.lastSeenAt), expiresAt: toIso(c.expiresAt), current: c.id === p.sid })),
         };
       },
     );
