@@ -10,13 +10,16 @@ import { barChart } from './lib/chart.mjs';
 import { describeMachine, pickLoadGenerator, planCores } from './lib/machine.mjs';
 import { ensurePeers } from './lib/peers.mjs';
 import { REDIS_URL, assertRedis, deletePrefix } from './lib/redis.mjs';
-import { consoleTable, markdownTable, resultsJson, withRatios } from './lib/report.mjs';
+import { consoleTable, fixedRateConsoleTable, fixedRateJson, fixedRateMarkdownTable, markdownTable, resultsJson, withCpuRatios, withRatios } from './lib/report.mjs';
 import { runScenario } from './lib/runner.mjs';
 import { BASELINE_ID, SCENARIOS } from './scenarios/index.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const USAGE = `usage: node bench/run.mjs [--only id1,id2] [--list]
-environment: BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_RUNS=3  BENCH_QUIET_WAIT=30s  BENCH_LOADGEN=wrk|autocannon  BENCH_REDIS_URL=${REDIS_URL}`;
+/** The offered load of `--fixed-rate`: a rate that Tessera's and the bare servers hold on one core here with room to spare. */
+const DEFAULT_RATE = 5000;
+const USAGE = `usage: node bench/run.mjs [--fixed-rate] [--only id1,id2] [--list]
+environment: BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_RUNS=3  BENCH_QUIET_WAIT=30s  BENCH_LOADGEN=wrk|autocannon  BENCH_REDIS_URL=${REDIS_URL}
+  BENCH_RATE=${DEFAULT_RATE} (with --fixed-rate)`;
 
 /** "10s", "1m", "500ms" or a bare number of seconds, to whole seconds (wrk's unit). */
 function seconds(name, fallback, min) {
@@ -28,7 +31,13 @@ function seconds(name, fallback, min) {
   return value;
 }
 
-function readSettings() {
+function readRate() {
+  const rate = Number(process.env.BENCH_RATE ?? DEFAULT_RATE);
+  if (!Number.isInteger(rate) || rate < 100 || rate > 100000) throw new Error('BENCH_RATE: requests a second, a whole number from 100 to 100000');
+  return rate;
+}
+
+function readSettings(fixedRate) {
   const runs = Number(process.env.BENCH_RUNS ?? '3');
   if (!Number.isInteger(runs) || runs < 1 || runs > 15) throw new Error('BENCH_RUNS: a whole number from 1 to 15');
   return {
@@ -37,15 +46,20 @@ function readSettings() {
     quietWaitSec: seconds('BENCH_QUIET_WAIT', '30s', 0),
     runs,
     generator: pickLoadGenerator(process.env.BENCH_LOADGEN),
+    rate: fixedRate ? readRate() : undefined,
   };
 }
 
-function selectScenarios(only) {
-  if (!only) return SCENARIOS;
+/** Every scenario, or those named; a fixed-rate run leaves out those that are not a steady HTTP load (logins, hashes, churn). */
+function selectScenarios(only, fixedRate) {
+  const candidates = fixedRate ? SCENARIOS.filter((s) => s.start && s.fixedRate !== false) : SCENARIOS;
+  if (!only) return candidates;
   const ids = only.split(',').map((id) => id.trim()).filter(Boolean);
   const unknown = ids.filter((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
-  return SCENARIOS.filter((s) => ids.includes(s.id));
+  const excluded = ids.filter((id) => !candidates.some((s) => s.id === id));
+  if (excluded.length > 0) throw new Error(`no fixed-rate run for ${excluded.join(', ')}`);
+  return candidates.filter((s) => ids.includes(s.id));
 }
 
 async function runOne(scenario, base) {
@@ -64,21 +78,33 @@ async function runOne(scenario, base) {
 
 function subtitle(machine, settings) {
   const pinning = machine.serverCpus === null ? 'nothing pinned (fewer than 2 cores)' : `server on CPU ${machine.serverCpus}, load on CPU ${machine.loadCpus}`;
-  return `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.loadGenerator}, ${pinning}, ` +
+  const load = settings.rate ? `fixed rate ${settings.rate} req/s (workers/fixed-rate.mjs)` : machine.loadGenerator;
+  return `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${load}, ${pinning}, ` +
     `64 connections, median of ${settings.runs} × ${settings.durationSec} s`;
 }
 
+/** The fixed-rate tables, and fixed-rate.json (fixed-rate-partial.json for an --only run). */
+function writeFixedRate(rows, byId, machine, only) {
+  const withRatio = withCpuRatios(rows, BASELINE_ID);
+  console.log(`\n${fixedRateConsoleTable(withRatio)}\n\nMarkdown:\n\n${fixedRateMarkdownTable(withRatio, byId)}\n`);
+  const file = join(RESULTS_DIR, only ? 'fixed-rate-partial.json' : 'fixed-rate.json');
+  writeFileSync(file, `${JSON.stringify(fixedRateJson(machine, withRatio), null, 2)}\n`);
+  console.log(`bench: wrote ${file}`);
+}
+
 async function main() {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean' }, 'fixed-rate': { type: 'boolean' } } });
+  const fixedRate = values['fixed-rate'] ?? false;
   if (values.help) return console.log(USAGE);
   if (values.list) return SCENARIOS.forEach((s) => console.log(`${s.id.padEnd(26)} ${s.title}${s.pending ? ` (${s.pending})` : ''}`));
 
-  const settings = readSettings();
-  const selected = selectScenarios(values.only);
+  const settings = readSettings(fixedRate);
+  const selected = selectScenarios(values.only, fixedRate);
   if (settings.generator === 'autocannon' || selected.some((s) => s.needsPeers)) await ensurePeers(console.log);
   const cores = planCores();
   const machine = { ...describeMachine(cores, settings.generator), ...settings, date: new Date().toISOString() };
   delete machine.generator;
+  if (!fixedRate) delete machine.rate;
   console.log(`bench: ${subtitle(machine, settings)}, warm-up ${settings.warmupSec} s`);
   if (!cores.pinned) console.log('bench: warning: server and load share the CPUs; figures are not comparable to pinned runs');
 
@@ -93,15 +119,18 @@ async function main() {
   // Recorded with the results: a figure taken while other work ran is not one to publish.
   machine.otherCpuShareMax = Number(Math.max(0, ...rows.map((row) => row.busiest ?? 0)).toFixed(2));
   const byId = new Map(SCENARIOS.map((s) => [s.id, s]));
-  const withRatio = withRatios(rows, BASELINE_ID, byId);
-  console.log(`\n${consoleTable(withRatio, byId)}\n\nMarkdown:\n\n${markdownTable(withRatio, byId)}\n`);
-
-  // Only a run of every scenario replaces the committed results; a --only run writes partial.*.
-  const name = values.only ? 'partial' : 'latest';
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(resultsJson(machine, withRatio), null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, `${name}.svg`), barChart(withRatio, byId, BASELINE_ID, subtitle(machine, settings)));
-  console.log(`bench: wrote ${join(RESULTS_DIR, `${name}.json`)} and ${name}.svg`);
+  if (fixedRate) {
+    writeFixedRate(rows, byId, machine, values.only);
+  } else {
+    const withRatio = withRatios(rows, BASELINE_ID, byId);
+    console.log(`\n${consoleTable(withRatio, byId)}\n\nMarkdown:\n\n${markdownTable(withRatio, byId)}\n`);
+    // Only a run of every scenario replaces the committed results; a --only run writes partial.*.
+    const name = values.only ? 'partial' : 'latest';
+    writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(resultsJson(machine, withRatio), null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIR, `${name}.svg`), barChart(withRatio, byId, BASELINE_ID, subtitle(machine, settings)));
+    console.log(`bench: wrote ${join(RESULTS_DIR, `${name}.json`)} and ${name}.svg`);
+  }
   if (machine.otherCpuShareMax > 0.1) {
     console.log(`bench: warning: other work kept up to ${Math.round(machine.otherCpuShareMax * 100)}% of the CPUs busy before or during a run; these figures are not ones to publish`);
   }

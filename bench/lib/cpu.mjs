@@ -66,8 +66,8 @@ export async function cpuBusyShare(ms = 1000) {
 }
 
 /**
- * Starts measuring a load. `stop()`, called after the load generator has ended, returns the cores
- * the servers (`pgids`) used, and the share of the server's and of the load generator's CPUs that
+ * Starts measuring a load. `stop()`, called after the load generator has ended, returns the CPU
+ * time (user + system, every thread, from /proc/PID/stat) and the cores the servers (`pgids`) used, and the share of the server's and of the load generator's CPUs that
  * other processes took meanwhile: crowding either side lowers the figure. Shares are null when
  * nothing is pinned.
  */
@@ -85,6 +85,7 @@ export function meterLoad(pgids, cores) {
         const serverUsed = groupTicks(pgids) - servers;
         const loadUsed = harnessTicks() - harness;
         return {
+          serverCpuSeconds: serverUsed / TICKS_PER_SECOND,
           serverCores: serverUsed / TICKS_PER_SECOND / seconds,
           othersOnServerCpu: serverCpu && othersShare(serverCpu, cpuTicks(cpuNames(cores.server)), serverUsed),
           othersOnLoadCpus: loadCpu && othersShare(loadCpu, cpuTicks(cpuNames(cores.load)), loadUsed),
@@ -92,6 +93,6 @@ export function meterLoad(pgids, cores) {
       },
     };
   } catch {
-    return { stop: () => ({ serverCores: null, othersOnServerCpu: null, othersOnLoadCpus: null }) };
+    return { stop: () => ({ serverCpuSeconds: null, serverCores: null, othersOnServerCpu: null, othersOnLoadCpus: null }) };
   }
 }

@@ -31,10 +31,19 @@ export function cookieHeader(response) {
   return cookies.map((line) => line.split(';', 1)[0]).join('; ');
 }
 
-/** A port below the ephemeral range (20000–32767) that nothing listens on now; the server binds it next, on loopback only. */
+/** The ports to pick from, `BENCH_PORTS=FROM-TO` (default 20000-32767, below the ephemeral range). */
+function portRange() {
+  const match = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORTS ?? '20000-32767');
+  const [from, to] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(from >= 1024 && to >= from && to <= 65535)) throw new Error('BENCH_PORTS: a range such as 23000-24999');
+  return { from, size: to - from + 1 };
+}
+
+/** A port of BENCH_PORTS that nothing listens on now; the server binds it next, on loopback only. */
 export async function freePort() {
+  const { from, size } = portRange();
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12768);
+    const port = from + Math.floor(Math.random() * size);
     const free = await new Promise((resolve) => {
       const server = net.createServer();
       server.unref();
@@ -43,7 +52,7 @@ export async function freePort() {
     });
     if (free) return port;
   }
-  throw new Error('no free port in 20000-32767');
+  throw new Error(`no free port in ${process.env.BENCH_PORTS ?? '20000-32767'}`);
 }
 
 /** Polls `url` until it answers at all (any status), the process exits, or `timeoutMs` passes. */

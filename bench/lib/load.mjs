@@ -6,6 +6,7 @@ import { WRK_SCRIPTS } from './rotation.mjs';
 
 const LUA_DIR = fileURLToPath(new URL('../lua/', import.meta.url));
 const AUTOCANNON = fileURLToPath(new URL('../peers/autocannon-load.mjs', import.meta.url));
+const FIXED_RATE = fileURLToPath(new URL('../workers/fixed-rate.mjs', import.meta.url));
 // A run may overrun its duration by this much (connection set-up, wrk's final report) before it is killed.
 const OVERRUN_MS = 20000;
 
@@ -17,13 +18,20 @@ const OVERRUN_MS = 20000;
  * @property {number} p99ms
  * @property {number} httpErrors responses with a status of 400 or more
  * @property {number} socketErrors connect, read and write errors and timeouts
+ * @property {number} [offered] the rate asked for, in a fixed-rate load
+ * @property {number} [late] requests of a fixed-rate load that found every connection busy
  */
 
-/** @returns {Promise<LoadFigures>} */
-export async function runLoad({ generator, cores, target, durationSec }) {
+/**
+ * As many requests as the server answers (`rate` unset), or `rate` requests a second whatever it
+ * answers (workers/fixed-rate.mjs).
+ * @returns {Promise<LoadFigures>}
+ */
+export async function runLoad({ generator, cores, target, durationSec, rate }) {
   const connections = target.connections ?? 64;
   const threads = Math.min(cores.loadThreads, connections);
   const options = { cpus: cores.load, timeoutMs: durationSec * 1000 + OVERRUN_MS };
+  if (rate) return runFixedRate(target, { connections, durationSec, rate }, options);
   return generator === 'wrk'
     ? runWrk(target, { connections, threads, durationSec }, options)
     : runAutocannon(target, { connections, durationSec }, options);
@@ -56,4 +64,22 @@ async function runAutocannon(target, { connections, durationSec }, options) {
   const config = JSON.stringify({ target, connections, durationSec });
   const out = await runToEnd(process.execPath, [AUTOCANNON, config], options);
   return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+async function runFixedRate(target, { connections, durationSec, rate }, options) {
+  const config = JSON.stringify({ target, connections, durationSec, rate });
+  const out = await runToEnd(process.execPath, [FIXED_RATE, config], options);
+  const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) throw new Error(`the fixed-rate generator printed no result: ${out.slice(-600)}`);
+  const r = JSON.parse(line.slice('BENCH_RESULT '.length));
+  return {
+    requests: r.requests,
+    rps: r.requests / (r.durationUs / 1e6),
+    p50ms: r.p50Us / 1000,
+    p99ms: r.p99Us / 1000,
+    httpErrors: r.httpErrors,
+    socketErrors: r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
+    offered: r.offered,
+    late: r.late,
+  };
 }

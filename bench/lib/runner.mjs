@@ -55,24 +55,41 @@ async function httpRun(scenario, ctx, settings) {
   const target = await withTimeout(scenario.start(ctx), START_TIMEOUT_MS, `${scenario.id} start`);
   try {
     await preflight(target);
-    if (settings.warmupSec > 0) await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.warmupSec });
+    const rate = fixedRate(scenario, settings);
+    if (settings.warmupSec > 0) await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.warmupSec, rate });
     const aborter = new AbortController();
     const sideTasks = (target.alongside ?? []).map((task) => task(aborter.signal));
     // Every child alive now is a server of this target: the load generator has not started.
     const meter = meterLoad(liveGroups(), ctx.cores);
     let figures;
     try {
-      figures = await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.durationSec });
+      figures = await runLoad({ ...settings, cores: ctx.cores, target, durationSec: settings.durationSec, rate });
     } finally {
       aborter.abort();
     }
     const cpu = meter.stop();
     const sideFigures = await withTimeout(Promise.all(sideTasks), ALONGSIDE_TIMEOUT_MS, 'the tasks alongside the load');
     checkErrors(figures);
-    return { figures: Object.assign({ rps: figures.rps, p50ms: figures.p50ms, p99ms: figures.p99ms }, ...sideFigures), cpu };
+    const core = { rps: figures.rps, p50ms: figures.p50ms, p99ms: figures.p99ms };
+    if (rate) Object.assign(core, fixedRateFigures(figures, cpu));
+    return { figures: Object.assign(core, ...sideFigures), cpu };
   } finally {
     await target.stop();
   }
+}
+
+/** The rate of a fixed-rate run (settings.rate, lowered to what the scenario can hold), or undefined. */
+function fixedRate(scenario, settings) {
+  return settings.rate ? Math.min(settings.rate, scenario.fixedRateCap ?? Infinity) : undefined;
+}
+
+/**
+ * The server's CPU time per answered request, in microseconds (every thread of every server process,
+ * user + system, from /proc/PID/stat), and the offered rate: the figures of a fixed-rate run.
+ */
+function fixedRateFigures(figures, cpu) {
+  const cpuUsPerRequest = typeof cpu?.serverCpuSeconds === 'number' ? (cpu.serverCpuSeconds * 1e6) / figures.requests : null;
+  return { offered: figures.offered, cpuUsPerRequest, serverCores: cpu?.serverCores ?? null, late: figures.late };
 }
 
 /** The larger share of the server's or the load generator's CPUs that other processes took. */
@@ -81,6 +98,7 @@ const contention = (cpu) => Math.max(cpu?.othersOnServerCpu ?? 0, cpu?.othersOnL
 /** One run's figures, and how much CPU the server had: below ~0.95 cores it waited or was crowded out. */
 function describeRun(scenario, figures, cpu) {
   let line = `${Math.round(figures.rps)} ${scenario.unit ?? 'req/s'}, p50 ${figures.p50ms.toFixed(2)} ms, p99 ${figures.p99ms.toFixed(2)} ms`;
+  if (typeof figures.cpuUsPerRequest === 'number') line += ` of ${figures.offered} offered; server CPU ${figures.cpuUsPerRequest.toFixed(1)} µs a request`;
   if (typeof cpu?.serverCores === 'number') line += `; server used ${cpu.serverCores.toFixed(2)} cores`;
   if (typeof cpu?.othersOnServerCpu === 'number') {
     const pct = (share) => `${(share * 100).toFixed(0)}%`;
@@ -121,5 +139,6 @@ export async function runScenario(scenario, ctx, settings, log) {
   }
   const keys = Object.keys(runs[0]);
   const medians = Object.fromEntries(keys.map((key) => [key, median(runs.map((run) => run[key]))]));
-  return { id: scenario.id, ...medians, runsRps: runs.map((run) => run.rps), busiest };
+  const runsCpuUs = runs.some((run) => typeof run.cpuUsPerRequest === 'number') ? { runsCpuUs: runs.map((run) => run.cpuUsPerRequest) } : {};
+  return { id: scenario.id, ...medians, runsRps: runs.map((run) => run.rps), ...runsCpuUs, busiest };
 }

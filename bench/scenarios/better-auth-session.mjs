@@ -21,6 +21,8 @@ async function postJson(origin, path, body) {
 /** @type {import('./index.mjs').Scenario} */
 export const betterAuthSession = {
   id: 'better-auth-session',
+  // It answers about 3,000 a second at most here: a fixed-rate run offers it less.
+  fixedRateCap: 2000,
   title: 'better-auth getSession, SQLite, cookie cache on',
   needsPeers: true,
   async start(ctx) {

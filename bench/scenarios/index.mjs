@@ -50,6 +50,8 @@ import { tesseraLogin, tesseraRevocationChurn, tesseraSessionScenarios, tesseraT
  * @property {boolean} [needsPeers] bench/peers/node_modules is installed first (npm ci) when missing
  * @property {boolean} [needsRedis] Redis is checked before the scenario runs, and `ctx.redis.prefix` cleaned after
  * @property {string} [pending] why there is no figure yet; printed and written as the row's error
+ * @property {boolean} [fixedRate] false leaves the scenario out of `--fixed-rate` runs (a login or churn load is not a steady check)
+ * @property {number} [fixedRateCap] the most requests a second a `--fixed-rate` run offers it: a server cannot be measured at a rate it does not hold
  * @property {(ctx: RunContext) => Promise<void>} [setup] once, before the runs
  * @property {(ctx: RunContext) => Promise<Target>} [start] once a run
  * @property {(ctx: RunContext, durationSec: number) => Promise<Figures>} [measure] once a run

@@ -163,6 +163,7 @@ async function measure(ctx, durationSec) {
 /** @type {import('./index.mjs').Scenario} */
 export const tesseraRevocationChurn = {
   id: 'tessera-revocation-churn',
+  fixedRate: false,
   title: 'Tessera token + session checks under 100 revocations/s',
   needsRedis: true,
   setup,
