@@ -147,9 +147,15 @@ function finish() {
 }
 
 for (let i = 0; i < connections; i++) open();
+// The schedule starts once every connection is open, or after 3 s with those that are.
+const openedBy = Date.now() + 3000;
 const ready = setInterval(() => {
-  if (idle.length < connections) return;
+  if (idle.length < connections && Date.now() < openedBy) return;
   clearInterval(ready);
+  if (idle.length === 0) {
+    console.error(`no connection to ${url.host} opened within 3 s`);
+    process.exit(1);
+  }
   startNs = process.hrtime.bigint();
   tick();
 }, 5);
