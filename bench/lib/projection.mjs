@@ -74,6 +74,9 @@ export function project(f, a = ASSUMPTIONS) {
   const retainedEnded = sessionsCreatedPerSecond * a.recordRetentionHours * 3600;
   const redisRecords = a.liveSessions + retainedEnded;
   const redisBytes = redisRecords * f.redis.memoryUsageBytesPerSession * a.redisFragmentation;
+  // The same with every session hash a listpack (hash-max-listpack-value raised above the user agent).
+  const listpackPerSession = f.redis.memoryUsageBytesPerSession - f.redis.sessionHashBytes + f.redis.shortUserAgentHashBytes;
+  const redisBytesListpack = redisRecords * listpackPerSession * a.redisFragmentation;
   const touches = (a.liveSessions * a.activeSessionShare) / 60;
   const redisOps = touches + sessionRps * a.sessionCacheMissShare + sessionsCreatedPerSecond * 3 + a.revocationsPerSecond * 2;
   const redisShards = Math.max(Math.ceil(redisBytes / a.redisNodeBytes), Math.ceil(redisOps / a.redisOpsPerShard));
@@ -94,13 +97,13 @@ export function project(f, a = ASSUMPTIONS) {
     assumptions: a,
     cpuUsPerRequest: cpu,
     instances: { checkCores: round(checkCores, 2), feedCoresEach: round(feedCores, 4), processes: instances, denyEntriesEach: round(denyEntries), denyMiBEach: round(denyBytes / 2 ** 20, 1) },
-    redis: { records: round(redisRecords), gb: round(redisBytes / GB, 1), opsPerSecond: round(redisOps), shards: redisShards, sessionsCreatedPerSecond: round(sessionsCreatedPerSecond) },
+    redis: { records: round(redisRecords), gb: round(redisBytes / GB, 1), gbListpack: round(redisBytesListpack / GB, 1), opsPerSecond: round(redisOps), shards: redisShards, sessionsCreatedPerSecond: round(sessionsCreatedPerSecond) },
     postgres: { gb: round(pgBytes / GB, 1), userGb: round((a.users * f.postgres.userBytes * a.postgresBloat) / GB, 1), familyRows: round(familyRows), auditRows: round(auditRows), writesPerSecond: round(pgWrites), refreshesPerSecond: round(refreshesPerSecond), loginsPerSecond: round(loginsPerSecond, 1) },
   };
   result.text = [
     `projection: ${a.users.toLocaleString('en-US')} users, ${a.liveSessions.toLocaleString('en-US')} live sessions, ${a.authenticatedRps.toLocaleString('en-US')} authenticated req/s (${a.sessionShare * 100}% cookie sessions)`,
     `  instances: ${result.instances.checkCores} cores of checks at ${cpu.session} µs (session) / ${cpu.token} µs (token) a request [${cpu.source}], + ${result.instances.feedCoresEach} a process for the feed; at ${a.coreUtilisation * 100}% a core: ${instances} single-core processes; each holds ${result.instances.denyEntriesEach.toLocaleString('en-US')} deny entries (${result.instances.denyMiBEach} MiB)`,
-    `  redis: ${result.redis.records.toLocaleString('en-US')} session records (live + ended within a day) = ${result.redis.gb} GB with fragmentation; ${result.redis.opsPerSecond.toLocaleString('en-US')} commands/s; ${redisShards} shard(s) at ${a.redisNodeBytes / GB} GB and ${a.redisOpsPerShard.toLocaleString('en-US')} ops/s each`,
+    `  redis: ${result.redis.records.toLocaleString('en-US')} session records (live + ended within a day) = ${result.redis.gb} GB with fragmentation (${result.redis.gbListpack} GB with hash-max-listpack-value 128); ${result.redis.opsPerSecond.toLocaleString('en-US')} commands/s; ${redisShards} shard(s) at ${a.redisNodeBytes / GB} GB and ${a.redisOpsPerShard.toLocaleString('en-US')} ops/s each`,
     `  postgres: ${result.postgres.gb} GB (users ${result.postgres.userGb} GB, ${result.postgres.familyRows.toLocaleString('en-US')} families, ${result.postgres.auditRows.toLocaleString('en-US')} audit rows over ${a.auditRetentionDays} d); ${result.postgres.writesPerSecond.toLocaleString('en-US')} writes/s (${result.postgres.refreshesPerSecond.toLocaleString('en-US')} refreshes, ${result.postgres.loginsPerSecond} logins)`,
   ].join('\n');
   return result;

@@ -123,7 +123,8 @@ async function startTesseraOnce(ctx, { database, redis = null, tokenCache = true
     await proc.stop();
     throw error;
   }
-  return { origin, stop: async () => void (await proc.stop()) };
+  // A profiled server writes its profile as it exits: give it the time to, rather than SIGKILL at 3 s.
+  return { origin, stop: async () => void (await proc.stop(nodeArgs.length > 0 ? 30_000 : undefined)) };
 }
 
 /** Runs `task` on every item, `limit` at a time; resolves with the results in order. */
