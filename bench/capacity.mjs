@@ -21,6 +21,8 @@ import { project } from './lib/projection.mjs';
 
 const DIST = new URL('../dist/', import.meta.url);
 const load = (path) => import(new URL(path, DIST).href);
+// Session ids start with the owner's shard, as the core mints them (keys.ts tags a user's keys by it).
+const { newSessionId } = await load('core/sessions.js');
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const clock = { now: () => Date.now() };
@@ -33,7 +35,7 @@ const id = (bytes = 16) => randomBytes(bytes).toString('base64url');
 
 function session(userId, now, userAgent = USER_AGENT) {
   return {
-    id: id(),
+    id: newSessionId(userId),
     userId,
     amr: ['pwd'],
     authTime: now,
@@ -109,13 +111,13 @@ async function redisPart() {
     const after = await usedMemory(redis);
     const all = await scanKeys(redis, `${prefix}*`);
     const sizes = { session: 0, userIndex: 0, purgeIndex: 0 };
+    // Keys are tagged by the owner's shard (keys.ts): <prefix>{s:N}:s:<id>, {s:N}:su:<user>, {s:N}:se.
+    const kind = (key) => (/\}:s:/.test(key) ? 'session' : /\}:su:/.test(key) ? 'userIndex' : /\}:se$/.test(key) ? 'purgeIndex' : null);
     for (const key of all) {
       const bytes = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-      if (key.startsWith(keys.sessionPrefix)) sizes.session += bytes;
-      else if (key.startsWith(keys.userSessionsPrefix)) sizes.userIndex += bytes;
-      else if (key === keys.sessionEnds) sizes.purgeIndex += bytes;
+      if (kind(key)) sizes[kind(key)] += bytes;
     }
-    const encoding = await redis.call('OBJECT', 'ENCODING', keys.session(all.find((k) => k.startsWith(keys.sessionPrefix)).slice(keys.sessionPrefix.length)));
+    const encoding = await redis.call('OBJECT', 'ENCODING', all.find((k) => kind(k) === 'session'));
     const perSession = (sizes.session + sizes.userIndex + sizes.purgeIndex) / SESSIONS;
     // The same record with a user agent of 64 bytes or less: every field within Redis's default
     // hash-max-listpack-value (64), so the hash is a compact listpack instead of a hash table.
