@@ -504,7 +504,8 @@ export interface SessionInfo {
   ip: string;
   userAgent: string;
   current: boolean;
-  device?: { browser?: string; os?: string; type?: string };
+  /** The User-Agent parsed by the server: e.g. `{ browser: 'Chrome 131', os: 'macOS', type: 'desktop', label: 'Chrome 131 on macOS' }`. */
+  device: { browser: string; os: string; type: string; label: string };
 }
 
 interface TokenPair {
