@@ -141,10 +141,24 @@ export class TesseraClient {
     return this.#signedIn(res);
   }
 
-  /** The second step of a sign-in that answered `mfaRequired`: a TOTP code or a recovery code. */
-  async completeMfa(challenge: string, proof: { code: string } | { recoveryCode: string }): Promise<SignInResult> {
+  /** The second step of a sign-in that answered `mfaRequired`: a TOTP code, a recovery code or a passkey assertion. */
+  async completeMfa(challenge: string, proof: { code: string } | { recoveryCode: string } | { passkey: unknown }): Promise<SignInResult> {
     const path = this.transport === 'session' ? '/v1/session/mfa' : '/v1/tokens/mfa';
     return this.#signedIn(await this.#raw(`${this.#base}${path}`, { method: 'POST', body: { challenge, ...proof } }));
+  }
+
+  /** Signs in with a passkey alone: `ceremony` and the assertion come from `POST /v1/passkeys/options` and the browser. */
+  async signInWithPasskey(ceremony: string, response: unknown, options: { remember?: boolean } = {}): Promise<SignInResult> {
+    const res =
+      this.transport === 'session'
+        ? await this.#raw(`${this.#base}/v1/session/passkey`, { method: 'POST', body: { ceremony, response, remember: options.remember ?? false } })
+        : await this.#raw(`${this.#base}/v1/tokens/passkey`, { method: 'POST', body: { ceremony, response, transport: this.transport === 'cookie' ? 'cookie' : 'body' } });
+    return this.#signedIn(res);
+  }
+
+  /** The CSRF token of the current cookie credential, for pages that make their own calls. */
+  get csrfToken(): string | undefined {
+    return this.#csrf;
   }
 
   /**
