@@ -90,6 +90,8 @@ export class TesseraClient {
   #inflight: Promise<void> | null = null;
   #timer: unknown = null;
   #failures = 0;
+  #lastFailure: TesseraError | null = null;
+  #backoffUntil = 0;
   #ready: Promise<AuthState> | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -202,8 +204,14 @@ export class TesseraClient {
    * refreshed and retried once; any other 401 (bar a wrong password or a step-up) signs out.
    */
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    if (this.transport !== 'session' && this.#state.status === 'signedIn' && this.#state.expiresAt !== null && this.#state.expiresAt - this.#now() < 2_000) {
-      await this.refresh();
+    const expiresAt = this.#state.expiresAt;
+    if (this.transport !== 'session' && this.#state.status === 'signedIn' && expiresAt !== null && expiresAt - this.#now() < 2_000) {
+      try {
+        await this.refresh();
+      } catch (error) {
+        // Still valid for a moment: use it. Expired, and no successor to be had: say why.
+        if (expiresAt <= this.#now() && this.#state.status === 'signedIn') throw error;
+      }
     }
     const res = await this.#authorised(url, init);
     if (res.status !== 401 || this.#state.status !== 'signedIn') return res;
@@ -231,6 +239,12 @@ export class TesseraClient {
    */
   refresh(): Promise<void> {
     if (this.transport === 'session') return Promise.resolve();
+    // Backing off: calls made meanwhile wait for the scheduled retry instead of hammering the network.
+    if (this.#inflight === null && this.#lastFailure && this.#now() < this.#backoffUntil) return Promise.reject(this.#lastFailure);
+    return this.#spend();
+  }
+
+  #spend(): Promise<void> {
     this.#inflight ??= this.#refreshOnce().finally(() => {
       this.#inflight = null;
     });
@@ -254,13 +268,14 @@ export class TesseraClient {
           ? await this.#raw(`${this.#base}/v1/tokens/refresh`, { method: 'POST', body: { refresh_token: spent } })
           : await this.#raw(`${this.#base}/v1/tokens/refresh`, { method: 'POST', body: {}, csrf: true });
     } catch (cause) {
-      this.#retryLater('network_error');
-      throw new TesseraError(0, 'network_error', cause instanceof Error ? cause.message : String(cause));
+      const failure = new TesseraError(0, 'network_error', cause instanceof Error ? cause.message : String(cause));
+      this.#retryLater(failure);
+      throw failure;
     }
     if (epoch !== this.#epoch) return;
     if (res.ok) {
       const body = (await res.json()) as TokenPair;
-      this.#failures = 0;
+      this.#recovered();
       this.#takeTokens(body);
       this.#bus.post({ type: 'tokens', access: body.access_token, refresh: body.refresh_token, expiresAt: this.#state.expiresAt ?? 0, csrf: this.#csrf });
       this.#emit('refreshed');
@@ -272,15 +287,18 @@ export class TesseraClient {
       if (this.transport === 'memory' && this.#refreshToken !== spent) return;
       this.#signOutHere(problem.code, true);
     } else if (res.status >= 500 || res.status === 429 || res.status === 408) {
-      this.#retryLater(problem.code, problem.retryAfter);
+      this.#retryLater(problem, problem.retryAfter);
     }
     throw problem;
   }
 
-  #retryLater(reason: string, retryAfter?: number): void {
+  #retryLater(failure: TesseraError, retryAfter?: number): void {
+    const reason = failure.code;
     const backoff = Math.min(this.#maxBackoff, 1_000 * 2 ** this.#failures);
     this.#failures += 1;
     const wait = Math.max(retryAfter ? retryAfter * 1_000 : 0, backoff * (0.5 + this.#random() / 2));
+    this.#lastFailure = failure;
+    this.#backoffUntil = this.#now() + wait;
     this.#emit('refreshFailed', reason);
     this.#arm(wait);
   }
@@ -298,8 +316,14 @@ export class TesseraClient {
     this.#cancelTimer();
     this.#timer = this.#setTimer(() => {
       this.#timer = null;
-      this.refresh().catch(() => undefined);
+      this.#spend().catch(() => undefined);
     }, ms);
+  }
+
+  #recovered(): void {
+    this.#failures = 0;
+    this.#lastFailure = null;
+    this.#backoffUntil = 0;
   }
 
   #cancelTimer(): void {
@@ -324,7 +348,7 @@ export class TesseraClient {
     }
     if (!res.ok) throw await problemOf(res);
     this.#epoch += 1;
-    this.#failures = 0;
+    this.#recovered();
     let user: User;
     if (this.transport === 'session') {
       const body = (await res.json()) as { user: User; csrfToken: string };
@@ -419,7 +443,7 @@ export class TesseraClient {
         if (message.access) this.#access = message.access;
         if (message.refresh) this.#refreshToken = message.refresh;
         if (message.csrf) this.#csrf = message.csrf;
-        this.#failures = 0;
+        this.#recovered();
         this.#lifetime = Math.max(this.#lifetime, message.expiresAt - this.#now());
         this.#state = { ...this.#state, expiresAt: message.expiresAt };
         this.#schedule();
@@ -470,7 +494,8 @@ export class TesseraClient {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (csrf && this.#csrf) headers['x-csrf-token'] = this.#csrf;
-    return this.#fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'include' });
+    // Memory transport sends no cookie at all: its credential is the token in the body or the header.
+    return this.#fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: this.transport === 'memory' ? 'omit' : 'include' });
   }
 
   async #json<T>(res: Response): Promise<T> {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthEvent, type ClientOptions, TesseraClient, TesseraError } from '../../src/client/index.js';
+import { type AuthEvent, type ClientOptions, TesseraClient } from '../../src/client/index.js';
 import { PASSWORD, type TestApp, testApp } from '../support/app.js';
 
 /**
@@ -187,17 +187,27 @@ describe('tokens in memory (bearer)', () => {
     const events: AuthEvent[] = [];
     c.onChange((e) => events.push(e));
     const waits: number[] = [];
-    for (const state of ['network', 'network', 503, 'network'] as const) {
+    const next = (type: AuthEvent['type']) => new Promise<void>((resolve) => { const stop = c.onChange((e) => { if (e.type === type) { stop(); resolve(); } }); });
+    down = 'network';
+    await expect(c.refresh()).rejects.toMatchObject({ code: 'network_error', status: 0 });
+    waits.push(timers.last()!.ms);
+    // While backing off, calls wait for the scheduled retry: no request, the same failure.
+    await expect(c.refresh()).rejects.toMatchObject({ code: 'network_error' });
+    for (const state of ['network', 503, 'network'] as const) {
       down = state;
-      await expect(c.refresh()).rejects.toBeInstanceOf(TesseraError);
+      const failed = next('refreshFailed');
+      timers.fire();
+      await failed;
+      await new Promise((resolve) => setImmediate(resolve)); // the failed attempt settles
       waits.push(timers.last()!.ms);
       expect(c.state.status).toBe('signedIn');
     }
     // Back-off doubles (1, 2, 4, 8 s, halved by zero jitter), and Retry-After is a floor.
     expect(waits).toEqual([500, 1_000, 2_000, 4_000]);
     down = null;
+    const refreshed = next('refreshed');
     timers.fire();
-    await c.refresh();
+    await refreshed;
     expect(events.map((e) => e.type)).toEqual(['refreshFailed', 'refreshFailed', 'refreshFailed', 'refreshFailed', 'refreshed']);
     expect((await c.me()).username).toBe(name);
   });

@@ -8,6 +8,18 @@ import { chromiumPresent, createAdmin, expectAccessible, launch, screenshot } fr
  * Tessera's pages in Chromium, on tessera/client: sign-in and registration, the account, the admin
  * console; every flow end to end, with screenshots (docs/screenshots/) and axe-core on every page.
  */
+/** The little of the DOM that the functions run in the page use (this project compiles without the DOM library). */
+interface PageElement {
+  id: string;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  activeElement: PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement> & { length: number };
+};
+
 const PASSWORD = 'correct horse battery staple';
 const ADMIN_PASSWORD = 'a long admin passphrase of some length';
 
