@@ -28,7 +28,8 @@ async function render() {
 
 async function listSessions() {
   try {
-    const sessions = await client.sessions();
+    // This device first, then by last use.
+    const sessions = (await client.sessions()).sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
     $('sessions').replaceChildren(...sessions.map((s) => credentialItem(s, signOutOne)));
   } catch (error) {
     say(describe(error), true);
