@@ -22,5 +22,5 @@ export default tseslint.config(
   { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { globals: nodeGlobals } },
   // The sign-in page's script runs in the browser.
-  { files: ['web/**/*.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly', FormData: 'readonly', DOMParser: 'readonly', location: 'readonly' } } },
+  { files: ['web/**/*.js', 'examples/spa/app.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly', FormData: 'readonly', DOMParser: 'readonly', location: 'readonly' } } },
 );

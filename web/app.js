@@ -1,127 +1,170 @@
-// The browser side of a cookie session: credentials travel only in HttpOnly cookies; unsafe requests
-// carry the CSRF token that login and GET /v1/session return (API.md, "Cross-site request forgery").
-import { $, api, say, useCsrf } from '/api.js';
+// The sign-in page and the account overview, on tessera/client (cookie session transport): the
+// session is an HttpOnly cookie; the client handles the CSRF token and keeps every tab in step.
+import { createClient } from '/client/index.js';
+import { clearErrors, credentialItem, describe, showError } from '/forms.js';
 
+const $ = (id) => document.getElementById(id);
+const client = createClient({ transport: 'session' });
 const { startAuthentication } = window.SimpleWebAuthnBrowser;
 /** The MFA challenge of a password login that needs a second factor (202). */
 let challenge = null;
 
-async function show() {
+function say(text, isError = false) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : '';
+}
+
+async function render() {
+  const { status, user } = client.state;
+  const inside = status === 'signedIn' && user !== null;
+  $('signed-in').hidden = !inside;
+  $('signed-out').hidden = inside;
+  $('admin-link').hidden = !(inside && user.role === 'admin');
+  if (!inside) return;
+  $('who').textContent = user.username;
+  $('role').textContent = user.role;
+  await listSessions();
+}
+
+async function listSessions() {
   try {
-    const current = await api('GET', '/v1/session');
-    useCsrf(current.csrfToken);
-    const { sessions } = await api('GET', '/v1/me/sessions');
-    $('who').textContent = current.user.username;
-    $('role').textContent = current.user.role;
-    $('expires').textContent = new Date(current.session.idleExpiresAt).toLocaleString();
-    $('sessions').replaceChildren(...sessions.map((s) => {
-      const item = document.createElement('li');
-      item.textContent = `${s.kind} · ${s.userAgent || 'unknown client'} · since ${new Date(s.createdAt).toLocaleString()}`;
-      if (s.current) item.className = 'current';
-      return item;
-    }));
-    $('signed-in').hidden = false;
-    $('signed-out').hidden = true;
-  } catch {
-    useCsrf(null);
-    $('signed-in').hidden = true;
-    $('signed-out').hidden = false;
+    // This device first, then by last use.
+    const sessions = (await client.sessions()).sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt));
+    $('sessions').replaceChildren(...sessions.map((s) => credentialItem(s, signOutOne)));
+  } catch (error) {
+    say(describe(error), true);
   }
 }
 
-function fields(form) {
-  const data = new FormData(form);
-  return { username: String(data.get('username')), password: String(data.get('password')), remember: data.get('remember') === 'on' };
+async function signOutOne(s) {
+  try {
+    await client.revokeSession(s.id);
+    say(`${s.device?.label ?? 'That device'} is signed out.`);
+    await listSessions();
+    $('logout-others').focus();
+  } catch (error) {
+    say(describe(error), true);
+  }
 }
+
+client.onChange(({ type, reason }) => {
+  if (type === 'signedOut' && reason !== 'signOut') say('Your session ended. Sign in again.', true);
+  if (type === 'signedIn' || type === 'signedOut') void render();
+});
+
+const fields = (form) => Object.fromEntries(new FormData(form));
 
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const { username, password, remember } = fields(event.target);
+  const form = event.target;
+  clearErrors(form);
+  const { username, password, remember } = fields(form);
   try {
-    const answer = await api('POST', '/v1/session', { username, password, remember });
-    event.target.reset();
-    if (answer.pending) {
-      challenge = answer.mfa.challenge;
+    const answer = await client.signIn(String(username), String(password), { remember: remember === 'on' });
+    form.reset();
+    if (answer.status === 'mfaRequired') {
+      challenge = answer.challenge;
       $('mfa').hidden = false;
-      $('mfa-passkey').hidden = !answer.mfa.methods.includes('passkey');
+      $('mfa-passkey').hidden = !answer.methods.includes('passkey');
       $('mfa').querySelector('input').focus();
       say('Your password is right: now your second factor.');
       return;
     }
     say('Signed in.');
-    await show();
   } catch (error) {
-    say(error.message, true);
+    showError(form, error);
   }
 });
 
 async function finishMfa(proof) {
   try {
-    await api('POST', '/v1/session/mfa', { challenge, ...proof });
+    await client.completeMfa(challenge, proof);
     challenge = null;
     $('mfa').reset();
     $('mfa').hidden = true;
     say('Signed in.');
-    await show();
   } catch (error) {
-    say(error.message, true);
+    showError($('mfa'), error);
   }
 }
 
 $('mfa').addEventListener('submit', (event) => {
   event.preventDefault();
-  const data = new FormData(event.target);
-  const code = String(data.get('code')).trim();
-  void finishMfa(code === '' ? { recoveryCode: String(data.get('recoveryCode')).trim() } : { code });
+  const { code, recoveryCode } = fields(event.target);
+  void finishMfa(String(code).trim() === '' ? { recoveryCode: String(recoveryCode).trim() } : { code: String(code).trim() });
 });
+
+async function post(path, body) {
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const data = await response.json();
+  if (!response.ok) throw Object.assign(new Error(data.title), data);
+  return data;
+}
 
 $('mfa-passkey').addEventListener('click', async () => {
   try {
-    const { options } = await api('POST', '/v1/mfa/passkey-options', { challenge });
+    const { options } = await post('/v1/mfa/passkey-options', { challenge });
     await finishMfa({ passkey: await startAuthentication({ optionsJSON: options }) });
   } catch (error) {
-    say(error.message, true);
+    showError($('mfa'), error);
   }
 });
 
 $('passkey-login').addEventListener('click', async () => {
   try {
-    const { ceremony, options } = await api('POST', '/v1/passkeys/options');
-    const response = await startAuthentication({ optionsJSON: options });
-    await api('POST', '/v1/session/passkey', { ceremony, response });
+    const { ceremony, options } = await post('/v1/passkeys/options');
+    await client.signInWithPasskey(ceremony, await startAuthentication({ optionsJSON: options }));
     say('Signed in with a passkey.');
-    await show();
   } catch (error) {
-    say(error.message, true);
+    showError($('login'), error);
   }
 });
 
 $('register').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const { username, password } = fields(event.target);
+  const form = event.target;
+  clearErrors(form);
+  const { username, password } = fields(form);
   try {
-    await api('POST', '/v1/users', { username, password });
-    event.target.reset();
-    say(`Account ${username} created: sign in.`);
+    await client.signUp(String(username), String(password));
+    form.reset();
+    say(`Welcome, ${username}: your account is ready and you are signed in.`);
   } catch (error) {
-    say(error.message, true);
+    showError(form, error);
+  }
+});
+
+$('password').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const { currentPassword, newPassword } = fields(form);
+  try {
+    await client.changePassword(String(currentPassword), String(newPassword));
+    form.reset();
+    say('Your password is changed; every other session is signed out.');
+    await listSessions();
+  } catch (error) {
+    if (error.code === 'invalid_credentials') error.errors = [{ field: 'currentPassword', message: 'is wrong' }];
+    showError(form, error);
   }
 });
 
 $('logout').addEventListener('click', async () => {
-  await api('DELETE', '/v1/session').catch(() => undefined);
+  await client.signOut().catch(() => undefined);
   say('Signed out.');
-  await show();
+  $('login-username').focus();
 });
 
 $('logout-others').addEventListener('click', async () => {
   try {
-    await api('DELETE', '/v1/me/sessions');
+    await client.signOut('others');
     say('Every other session is signed out.');
-    await show();
+    await listSessions();
   } catch (error) {
-    say(error.message, true);
+    say(describe(error), true);
   }
 });
 
-void show();
+await client.ready();
+await render();

@@ -18,6 +18,12 @@ const verifier = await createVerifier({
 
 const app = Fastify({ logger: { level: 'warn' } });
 
+// A browser app on another origin (examples/spa) may call with a bearer: answer CORS for that origin only.
+if (process.env.CORS_ORIGIN) {
+  const { default: cors } = await import('@fastify/cors');
+  await app.register(cors, { origin: process.env.CORS_ORIGIN.split(','), allowedHeaders: ['authorization'], exposedHeaders: ['www-authenticate', 'retry-after'] });
+}
+
 // Ready once the keys are loaded and the revocation feed is fresh; the service starts even while
 // Tessera is down, and answers 503 (with Retry-After) to every check until then.
 app.get('/readyz', async (_request, reply) => (verifier.isReady() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'unavailable' })));

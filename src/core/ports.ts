@@ -28,6 +28,13 @@ export interface UserPatch {
   emailVerified?: boolean;
 }
 
+/** What an administrator's user search narrows by (issue 12). */
+export interface UserFilter {
+  prefix?: string;
+  role?: Role;
+  disabled?: boolean;
+}
+
 export interface UserStore {
   /** Inserts a user. Throws AuthError `username_taken` when `usernameKey` exists: one atomic insert. */
   createUser(user: User): Promise<void>;
@@ -47,8 +54,11 @@ export interface UserStore {
    * AuthError `email_taken` when it would verify an address another user has verified.
    */
   updateUser(id: string, patch: UserPatch): Promise<User | null>;
-  /** Users ordered by id (so by creation), after the id `after` when given. */
-  listUsers(options: { limit: number; after?: string }): Promise<User[]>;
+  /**
+   * Users ordered by id (so by creation), after the id `after` when given; with `filter`, only those
+   * whose normalised name starts with `prefix` (already normalised), of `role`, or (not) disabled.
+   */
+  listUsers(options: { limit: number; after?: string; filter?: UserFilter }): Promise<User[]>;
 }
 
 export interface SessionStore {

@@ -505,8 +505,13 @@ export class Tessera {
     return this.#users.findByName(name);
   }
 
-  listUsers(limit: number, after?: string): Promise<User[]> {
-    return this.#users.list(limit, after);
+  listUsers(limit: number, after?: string, filter?: { q?: string; role?: Role; disabled?: boolean }): Promise<User[]> {
+    return this.#users.list(limit, after, filter);
+  }
+
+  /** Audit entries after `seq`, oldest first (an administrator's view, issue 12). */
+  readAudit(after: number, limit: number): Promise<StoredAuditEntry[]> {
+    return this.#stores.audit.read(after, limit);
   }
 
   /** Re-reads the signing keys now (upkeep does every 30 s), to see a rotation made elsewhere. */

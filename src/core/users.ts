@@ -15,7 +15,7 @@ import { LruCache } from './lru.js';
 import type { ClientInfo, Role, User } from './model.js';
 import type { Change, Outbox } from './outbox.js';
 import { emailKey } from './email.js';
-import type { PasswordHasher, UserStore } from './ports.js';
+import type { PasswordHasher, UserFilter, UserStore } from './ports.js';
 import type { Throttle } from './throttle.js';
 
 /**
@@ -218,7 +218,10 @@ export class Users {
     return this.#store.findUserByKey(usernameKey(name));
   }
 
-  list(limit: number, after?: string): Promise<User[]> {
-    return this.#store.listUsers(after === undefined ? { limit } : { limit, after });
+  /** A page of users; a name prefix is normalised as names are, so that it matches case-insensitively. */
+  list(limit: number, after?: string, filter: { q?: string; role?: Role; disabled?: boolean } = {}): Promise<User[]> {
+    const { q, ...rest } = filter;
+    const narrowed: UserFilter = q ? { ...rest, prefix: usernameKey(q) } : rest;
+    return this.#store.listUsers({ limit, ...(after === undefined ? {} : { after }), filter: narrowed });
   }
 }

@@ -79,6 +79,23 @@ export function userStoreContract(name: string, open: () => Promise<{ store: Use
       expect(await store.listUsers({ limit: 10, after: sorted[4]?.id ?? '' })).toEqual([]);
     });
 
+    it('narrows the list by a key prefix (wildcards literal), a role and the disabled flag', async () => {
+      const a = makeUser({ username: 'Ann_1' });
+      const b = makeUser({ username: 'anne%', role: 'admin' });
+      const c = makeUser({ username: 'annx1', disabled: true });
+      const d = makeUser({ username: 'bob' });
+      for (const user of [a, b, c, d]) await store.createUser(user);
+      const names = async (filter: Parameters<UserStore['listUsers']>[0]['filter']) => (await store.listUsers({ limit: 10, filter })).map((u) => u.username).sort();
+      expect(await names({ prefix: 'ann' })).toEqual(['Ann_1', 'anne%', 'annx1']);
+      expect(await names({ prefix: 'ann_' })).toEqual(['Ann_1']);
+      expect(await names({ prefix: 'anne%' })).toEqual(['anne%']);
+      expect(await names({ prefix: 'ann', role: 'admin' })).toEqual(['anne%']);
+      expect(await names({ disabled: true })).toEqual(['annx1']);
+      expect(await names({ prefix: 'ann', disabled: false, role: 'user' })).toEqual(['Ann_1']);
+      const [first] = await store.listUsers({ limit: 1, filter: { prefix: 'ann' } });
+      expect((await store.listUsers({ limit: 10, after: first!.id, filter: { prefix: 'ann' } })).length).toBe(2);
+    });
+
     it('lists nothing when there are no users', async () => {
       expect(await store.listUsers({ limit: 10 })).toEqual([]);
     });

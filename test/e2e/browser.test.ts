@@ -39,12 +39,15 @@ describe.skipIf(!present)('the sign-in page in Chromium', () => {
     await page.goto(server.url);
     await page.fill('#register input[name=username]', 'browser-user');
     await page.fill('#register input[name=password]', 'correct horse battery staple');
-    await page.click('#register button');
-    await page.waitForSelector('text=Account browser-user created');
+    await page.click('#register button[type=submit]');
+    // Registering signs in (issue 12).
+    await page.waitForSelector('#signed-in:not([hidden])');
+    await page.click('#logout');
+    await page.waitForSelector('#signed-out:not([hidden])');
 
     await page.fill('#login input[name=username]', 'browser-user');
     await page.fill('#login input[name=password]', 'correct horse battery staple');
-    await page.click('#login button');
+    await page.click('#login button[type=submit]');
     await page.waitForSelector('#signed-in:not([hidden])');
     expect(await page.textContent('#who')).toBe('browser-user');
 
@@ -68,9 +71,9 @@ describe.skipIf(!present)('the sign-in page in Chromium', () => {
     await page.goto(server.url);
     await page.fill('#register input[name=username]', 'another-user');
     await page.fill('#register input[name=password]', '1qaz2wsx3edc4rfv');
-    await page.click('#register button');
-    await page.waitForSelector('#message.error');
-    expect(await page.textContent('#message')).toContain('password: is on a list of commonly breached passwords');
+    await page.click('#register button[type=submit]');
+    await page.waitForSelector('#register input[name=password][aria-invalid=true]');
+    expect(await page.textContent('#register-password-error')).toBe('Password is on a list of commonly breached passwords.');
     await page.close();
   });
 

@@ -37,6 +37,7 @@ describe('self-service: GET /v1/me/sessions', () => {
       ip: '127.0.0.1',
       userAgent: 'lightMyRequest',
       current: false,
+      device: { browser: '', os: '', type: '', label: 'lightMyRequest' },
     });
   });
 });

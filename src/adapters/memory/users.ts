@@ -1,6 +1,6 @@
 import { AuthError } from '../../core/errors.js';
 import type { User } from '../../core/model.js';
-import type { UserPatch, UserStore } from '../../core/ports.js';
+import type { UserFilter, UserPatch, UserStore } from '../../core/ports.js';
 
 export class MemoryUserStore implements UserStore {
   readonly #byId = new Map<string, User>();
@@ -68,10 +68,12 @@ export class MemoryUserStore implements UserStore {
     return { ...updated };
   }
 
-  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
+  async listUsers(options: { limit: number; after?: string; filter?: UserFilter }): Promise<User[]> {
     const after = options.after;
+    const { prefix, role, disabled } = options.filter ?? {};
     return [...this.#byId.values()]
       .filter((user) => after === undefined || user.id > after)
+      .filter((user) => (!prefix || user.usernameKey.startsWith(prefix)) && (role === undefined || user.role === role) && (disabled === undefined || user.disabled === disabled))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, options.limit)
       .map((user) => ({ ...user }));

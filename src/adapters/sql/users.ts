@@ -1,7 +1,7 @@
-import type { Updateable } from 'kysely';
+import { type Updateable, sql } from 'kysely';
 import { AuthError } from '../../core/errors.js';
 import type { User } from '../../core/model.js';
-import type { UserPatch, UserStore } from '../../core/ports.js';
+import type { UserFilter, UserPatch, UserStore } from '../../core/ports.js';
 import type { SqlContext } from './dialect.js';
 import { userFromRow, userToRow } from './rows.js';
 import type { UsersTable } from './schema.js';
@@ -74,9 +74,14 @@ export class SqlUserStore implements UserStore {
     return row ? userFromRow(row) : null;
   }
 
-  async listUsers(options: { limit: number; after?: string }): Promise<User[]> {
+  async listUsers(options: { limit: number; after?: string; filter?: UserFilter }): Promise<User[]> {
     let query = this.#ctx.db.selectFrom('users').selectAll().orderBy('id').limit(options.limit);
     if (options.after !== undefined) query = query.where('id', '>', options.after);
+    const { prefix, role, disabled } = options.filter ?? {};
+    // LIKE on the normalised key, its wildcards escaped: character-wise in both databases, whatever the collation.
+    if (prefix) query = query.where(sql<boolean>`username_key like ${`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`);
+    if (role !== undefined) query = query.where('role', '=', role);
+    if (disabled !== undefined) query = query.where('disabled', '=', this.#ctx.dialect.flag(disabled));
     return (await query.execute()).map(userFromRow);
   }
 

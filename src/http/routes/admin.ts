@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AuthError } from '../../core/errors.js';
-import type { ClientInfo, Role } from '../../core/model.js';
+import type { ClientInfo, Role, StoredAuditEntry, User } from '../../core/model.js';
+import { credentialJson, credentialSchema } from '../credentials.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
 import { AUTHENTICATED, adminUserJson, adminUserSchema, clientOf, problems } from '../schemas.js';
@@ -22,6 +23,46 @@ function decodeCursor(cursor: string): string {
   }
   return id;
 }
+
+async function userOrNotFound(tessera: Tessera, id: string): Promise<User> {
+  const user = UUID.test(id) ? await tessera.findUser(id) : null;
+  if (!user) throw new AuthError('not_found', { detail: 'no user has that id' });
+  return user;
+}
+
+const auditEntrySchema = {
+  type: 'object',
+  required: ['seq', 'at', 'event', 'userId', 'ip', 'userAgent', 'reason', 'hash'],
+  properties: {
+    seq: { type: 'integer' },
+    at: { type: 'string', format: 'date-time' },
+    event: { type: 'string' },
+    userId: { type: ['string', 'null'] },
+    ip: { type: ['string', 'null'] },
+    userAgent: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+    hash: { type: 'string', description: 'SHA-256 over the previous entry’s hash and this entry (hex)' },
+  },
+} as const;
+
+const auditPageSchema = { type: 'object', required: ['entries', 'nextCursor'], properties: { entries: { type: 'array', items: auditEntrySchema }, nextCursor: { type: ['string', 'null'] } } } as const;
+
+const verificationSchema = {
+  type: 'object',
+  required: ['ok', 'entries', 'brokenAt', 'checkpoint'],
+  properties: {
+    ok: { type: 'boolean', description: 'every link holds, and so does the newest checkpoint when there is one' },
+    entries: { type: 'integer' },
+    brokenAt: { type: ['integer', 'null'], description: 'the first entry whose link fails' },
+    checkpoint: {
+      type: ['object', 'null'],
+      required: ['ok', 'seq', 'reason'],
+      properties: { ok: { type: 'boolean' }, seq: { type: ['integer', 'null'] }, reason: { type: ['string', 'null'] } },
+    },
+  },
+} as const;
+
+const auditJson = (e: StoredAuditEntry) => ({ seq: e.seq, at: new Date(e.at).toISOString(), event: e.event, userId: e.userId, ip: e.ip, userAgent: e.userAgent, reason: e.reason, hash: e.hash });
 
 /** The administrator acting, for the audit trail. */
 const actorOf = (request: FastifyRequest): ClientInfo => ({ ...clientOf(request), actorId: request.principal!.userId });
@@ -50,20 +91,23 @@ export const adminRoutes =
       },
     );
 
-    app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+    app.get<{ Querystring: { limit?: string; cursor?: string; q?: string; role?: Role; disabled?: 'true' | 'false' } }>(
       '/v1/admin/users',
       {
         schema: {
           tags: ['admin'],
           operationId: 'listUsers',
           security: AUTHENTICATED,
-          summary: 'List users, oldest first, a page at a time',
+          summary: 'List users, oldest first, a page at a time; search by name prefix, filter by role and disabled',
           // Query values are strings, and never coerced: 1 to 200 is checked here, parsed below.
           querystring: {
             type: 'object',
             properties: {
               limit: { type: 'string', pattern: '^([1-9][0-9]?|1[0-9]{2}|200)$', description: 'users per page, 1 to 200 (default 50)' },
-              cursor: { type: 'string', maxLength: 128, description: 'the nextCursor of the previous page' },
+              cursor: { type: 'string', maxLength: 128, description: 'the nextCursor of the previous page (with the same filters)' },
+              q: { type: 'string', maxLength: 64, description: 'a prefix of the user name, matched as names are compared (NFKC, lower case)' },
+              role: { type: 'string', enum: ['user', 'admin'] },
+              disabled: { type: 'string', enum: ['true', 'false'] },
             },
           },
           response: {
@@ -75,10 +119,86 @@ export const adminRoutes =
       async (request) => {
         const limit = Number(request.query.limit ?? DEFAULT_PAGE);
         const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
-        const users = await tessera.listUsers(limit + 1, after);
+        const { q, role, disabled } = request.query;
+        const filter = { ...(q ? { q } : {}), ...(role ? { role } : {}), ...(disabled === undefined ? {} : { disabled: disabled === 'true' }) };
+        const users = await tessera.listUsers(limit + 1, after, filter);
         const page = users.slice(0, limit);
         const last = page.at(-1);
         return { users: page.map(adminUserJson), nextCursor: users.length > limit && last ? encodeCursor(last.id) : null };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/v1/admin/users/:id',
+      { schema: { tags: ['admin'], operationId: 'getUser', security: AUTHENTICATED, summary: 'One user', params: ID_PARAMS, response: { 200: adminUserSchema, ...problems(404, ...ADMIN_PROBLEMS) } } },
+      async (request) => adminUserJson(await userOrNotFound(tessera, request.params.id)),
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/v1/admin/users/:id/sessions',
+      {
+        schema: {
+          tags: ['admin'],
+          operationId: 'listUserSessions',
+          security: AUTHENTICATED,
+          summary: 'A user’s live sessions and token families, with address and device',
+          params: ID_PARAMS,
+          response: { 200: { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(404, ...ADMIN_PROBLEMS) },
+        },
+      },
+      async (request) => {
+        const user = await userOrNotFound(tessera, request.params.id);
+        // `current` is the administrator's own credential, so it is true only on their own page.
+        return { sessions: (await tessera.listCredentials(user.id)).map((c) => credentialJson(c, request.principal!.sid)) };
+      },
+    );
+
+    app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+      '/v1/admin/audit',
+      {
+        schema: {
+          tags: ['admin'],
+          operationId: 'readAudit',
+          security: AUTHENTICATED,
+          summary: 'The audit log, oldest first, a page at a time (the cursor is the last sequence number read)',
+          querystring: {
+            type: 'object',
+            properties: {
+              limit: { type: 'string', pattern: '^([1-9][0-9]?|1[0-9]{2}|200)$', description: 'entries per page, 1 to 200 (default 50)' },
+              cursor: { type: 'string', pattern: '^(0|[1-9][0-9]{0,14})$', description: 'the nextCursor of the previous page' },
+            },
+          },
+          response: { 200: auditPageSchema, ...problems(400, ...ADMIN_PROBLEMS) },
+        },
+      },
+      async (request) => {
+        const limit = Number(request.query.limit ?? DEFAULT_PAGE);
+        const entries = await tessera.readAudit(Number(request.query.cursor ?? 0), limit + 1);
+        const page = entries.slice(0, limit);
+        const last = page.at(-1);
+        return { entries: page.map(auditJson), nextCursor: entries.length > limit && last ? String(last.seq) : null };
+      },
+    );
+
+    app.get(
+      '/v1/admin/audit/verification',
+      {
+        schema: {
+          tags: ['admin'],
+          operationId: 'verifyAudit',
+          security: AUTHENTICATED,
+          summary: 'Checks every link of the audit chain, and the newest signed checkpoint kept',
+          response: { 200: verificationSchema, ...problems(...ADMIN_PROBLEMS) },
+        },
+      },
+      async () => {
+        const check = await tessera.verifyAudit();
+        return {
+          ok: check.ok && (check.checkpoint === null || check.checkpoint.ok),
+          entries: check.entries,
+          brokenAt: check.ok ? null : check.brokenAt,
+          checkpoint: check.checkpoint === null ? null : check.checkpoint.ok ? { ok: true, seq: check.checkpoint.claims.seq, reason: null } : { ok: false, seq: null, reason: check.checkpoint.reason },
+        };
       },
     );
 

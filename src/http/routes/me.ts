@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { toIso } from '../../core/clock.js';
+import { credentialJson, credentialSchema } from '../credentials.js';
 import { AuthError } from '../../core/errors.js';
 import type { Tessera } from '../../core/tessera.js';
 import { requireAuth } from '../auth.js';
@@ -26,20 +27,6 @@ const meResponse = {
   },
 } as const;
 
-const credentialSchema = {
-  type: 'object',
-  required: ['id', 'kind', 'createdAt', 'lastSeenAt', 'expiresAt', 'ip', 'userAgent', 'current'],
-  properties: {
-    id: { type: 'string' },
-    kind: { type: 'string', enum: ['cookie', 'token'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    lastSeenAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: 'string', format: 'date-time' },
-    ip: { type: 'string' },
-    userAgent: { type: 'string' },
-    current: { type: 'boolean' },
-  },
-} as const;
 
 const AUTH_PROBLEMS = [401, 403, 503];
 
@@ -61,13 +48,11 @@ export const meRoutes =
       '/v1/me/sessions',
       { schema: { tags: ['me'], operationId: 'listMySessions',
           security: AUTHENTICATED,
-          summary: 'My live sessions and token families', response: { 200: { type: 'object', properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
+          summary: 'My live sessions and token families', response: { 200: { type: 'object', required: ['sessions'], properties: { sessions: { type: 'array', items: credentialSchema } } }, ...problems(...AUTH_PROBLEMS) } } },
       async (request) => {
         const p = request.principal!;
         const list = await tessera.listCredentials(p.userId);
-        return {
-          sessions: list.map((c) => ({ ...c, createdAt: toIso(c.createdAt), lastSeenAt: toIso(c.lastSeenAt), expiresAt: toIso(c.expiresAt), current: c.id === p.sid })),
-        };
+        return { sessions: list.map((c) => credentialJson(c, p.sid)) };
       },
     );
 
