@@ -86,7 +86,7 @@ describe('mail over a real SMTP server', () => {
       TESSERA_LOG_LEVEL: 'info',
     });
     processes.push(server);
-    expect(server.output()).toContain(`mail to ${dir}`);
+    await within(5_000, async () => server.output().includes(`mail to ${dir}`), 'the start-up line naming the mail directory');
     expect((await post(`${server.url}/v1/users`, { username: 'bob', password: PASSWORD, email: 'bob@example.com' })).status).toBe(201);
     await within(20_000, async () => readdirSync(dir).some((f) => f.endsWith('.eml')), 'an .eml file');
     const [file] = readdirSync(dir).filter((f) => f.endsWith('.eml'));

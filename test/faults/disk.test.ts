@@ -121,7 +121,7 @@ describe('a database that cannot be written', () => {
       const ready = await call(server.url, 'GET', '/readyz');
       expect(ready.status).toBe(503);
       expect(ready.body?.failure).toContain('SQLITE_FULL');
-      expect(server.output()).toContain('SQLITE_FULL');
+      await within(5_000, async () => server.output().includes('SQLITE_FULL'), 'the logged SQLITE_FULL');
       rmSync(filler);
       await within(15_000, async () => (await call(server.url, 'GET', '/readyz')).status === 200, 'ready again');
       expect((await call(server.url, 'POST', '/v1/session', { username: 'alice', password: PASSWORD })).status).toBe(200);
