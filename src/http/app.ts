@@ -91,7 +91,7 @@ export async function buildApp(tessera: Tessera, options: HttpOptions): Promise<
   app.addHook('onSend', securityHeaders(options.issuer.startsWith('https://'), drainOnClose(app)));
   app.setNotFoundHandler(methodNotAllowed(app));
   await registerOpenApi(app, options.issuer);
-  registerMetrics(app, tessera, options.metricsToken);
+  registerMetrics(app, tessera, options.metricsToken, options.adminRequireMfa ?? false);
 
   await app.register(healthRoutes(tessera));
   await app.register(discoveryRoutes(options.issuer, options.signingAlg));

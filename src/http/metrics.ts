@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { digestsEqual, sha256 } from '../core/crypto.js';
 import { AuthError } from '../core/errors.js';
 import type { Tessera } from '../core/tessera.js';
-import { sendProblem } from './problem.js';
+import { resolvePrincipal } from './auth.js';
 import { problems } from './schemas.js';
 
 const LOGIN_OUTCOMES = { login_success: 'success', login_failure: 'failure', login_throttled: 'throttled' } as const;
@@ -49,7 +49,22 @@ function latencyHistogram(registry: Registry): (method: string, route: string, s
  * the session cache, and request latency by route. Login and revocation counts come from the audit events, so
  * they are counted where they happen, once.
  */
-export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: string | null): void {
+/**
+ * Without the scraper's token, an admin's own credential reads the metrics too: the console's live
+ * panel runs in the admin's browser, which never holds that token.
+ */
+async function assertAdmin(tessera: Tessera, request: FastifyRequest, requireMfa: boolean): Promise<void> {
+  const principal = await Promise.resolve()
+    .then(() => resolvePrincipal(tessera, request))
+    .catch((error: unknown) => {
+      if (error instanceof AuthError && error.code === 'unauthenticated') throw new AuthError('unauthenticated', { detail: 'the metrics need their bearer token, or an admin’s sign-in' });
+      throw error;
+    });
+  if (principal.role !== 'admin') throw new AuthError('forbidden', { detail: 'the metrics need their bearer token, or the role admin' });
+  if (requireMfa && !principal.auth.amr.includes('mfa')) throw new AuthError('mfa_required', { detail: 'this needs a sign-in with a second factor' });
+}
+
+export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: string | null, adminRequireMfa: boolean): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
   // prom-client names three gauges like counters (`_total`), which promtool refuses; the same counts
@@ -97,15 +112,13 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera, token: s
   const schema: FastifySchema = {
     operationId: 'getMetrics',
     tags: ['operations'],
-    summary: 'Prometheus metrics (a bearer token when TESSERA_METRICS_TOKEN is set)',
+    summary: 'Prometheus metrics (when TESSERA_METRICS_TOKEN is set: that bearer token, or an admin’s own credential)',
     security: [{ metricsToken: [] }, {}],
     produces: ['text/plain'],
-    response: { 200: { description: 'Prometheus text exposition format 0.0.4', type: 'string' }, ...problems(401, 503) },
+    response: { 200: { description: 'Prometheus text exposition format 0.0.4', type: 'string' }, ...problems(401, 403, 503) },
   };
   app.get('/metrics', { schema }, async (request, reply) => {
-    if (expected && !digestsEqual(sha256(request.headers.authorization ?? ''), expected)) {
-      return sendProblem(reply, new AuthError('unauthenticated', { detail: 'the metrics need their bearer token' }), true);
-    }
+    if (expected && !digestsEqual(sha256(request.headers.authorization ?? ''), expected)) await assertAdmin(tessera, request, adminRequireMfa);
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PASSWORD, type TestApp, testApp } from '../support/app.js';
+import { PASSWORD, type TestApp, sessionCookie, testApp } from '../support/app.js';
 
 let t: TestApp;
 afterEach(() => t.close());
@@ -45,6 +45,29 @@ describe('GET /metrics', () => {
     expect(anonymous.json().code).toBe('unauthenticated');
     expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me-please' } })).statusCode).toBe(200);
+  });
+
+  it('with TESSERA_METRICS_TOKEN set, reads them also with an admin’s own sign-in (the console’s live panel), never a user’s', async () => {
+    t = await testApp({ TESSERA_METRICS_TOKEN: 'scrape-me-please' });
+    await t.tessera.register('root', PASSWORD, null, 'admin');
+    await t.register('alice');
+    const admin = await t.login('root');
+    const user = await t.login('alice');
+    const asAdmin = await t.app.inject({ method: 'GET', url: '/metrics', headers: sessionCookie(admin.cookie) });
+    expect(asAdmin.statusCode).toBe(200);
+    expect(asAdmin.body).toContain('tessera_logins_total{outcome="success"} 2');
+    const asUser = await t.app.inject({ method: 'GET', url: '/metrics', headers: sessionCookie(user.cookie) });
+    expect(asUser.statusCode).toBe(403);
+    expect(asUser.json().code).toBe('forbidden');
+    const forged = await t.app.inject({ method: 'GET', url: '/metrics', headers: sessionCookie(`${admin.cookie.slice(0, -2)}xx`) });
+    expect(forged.statusCode).toBe(401);
+    await t.close();
+    // Where admin routes need a second factor, so does this way in.
+    t = await testApp({ TESSERA_METRICS_TOKEN: 'scrape-me-please', TESSERA_ADMIN_REQUIRE_MFA: 'true' });
+    await t.tessera.register('root', PASSWORD, null, 'admin');
+    const passwordOnly = await t.app.inject({ method: 'GET', url: '/metrics', headers: sessionCookie((await t.login('root')).cookie) });
+    expect(passwordOnly.statusCode).toBe(403);
+    expect(passwordOnly.json().code).toBe('mfa_required');
   });
 });
 
