@@ -129,8 +129,9 @@ export class TesseraClient {
     return this.#ready;
   }
 
-  async signUp(username: string, password: string, options: { remember?: boolean } = {}): Promise<SignInResult> {
-    const res = await this.#raw(`${this.#base}/v1/users`, { method: 'POST', body: { username, password } });
+  /** Registers, then signs in. With `email`, a verification link is mailed to it. */
+  async signUp(username: string, password: string, options: { remember?: boolean; email?: string } = {}): Promise<SignInResult> {
+    const res = await this.#raw(`${this.#base}/v1/users`, { method: 'POST', body: { username, password, ...(options.email === undefined ? {} : { email: options.email }) } });
     if (res.status !== 201) throw await problemOf(res);
     return this.signIn(username, password, options);
   }
@@ -196,6 +197,84 @@ export class TesseraClient {
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     const res = await this.fetch(`${this.#base}/v1/me/password`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword, newPassword }) });
     if (!res.ok) throw await problemOf(res);
+  }
+
+  // The account lifecycle: the calls behind /account. A change to the address or the factors needs a
+  // recent sign-in: TesseraError `reauthentication_required` (401) says so, and signs nobody out.
+
+  /** The address and whether it is verified, the TOTP state, recovery codes left, and the passkeys. */
+  security(): Promise<AccountSecurity> {
+    return this.#call('GET', '/v1/me/security');
+  }
+
+  /** Sets the address (a verification link is mailed to it), or removes it with `null`. */
+  setEmail(email: string | null): Promise<EmailStatus> {
+    return this.#call('PUT', '/v1/me/email', { email });
+  }
+
+  /** Proves an address with the token of its link (single use, 24 hours); no sign-in needed. */
+  verifyEmail(token: string): Promise<EmailStatus> {
+    return this.#public('/v1/email/verify', { token });
+  }
+
+  /** Asks for a reset link by user name or address. The answer is the same whether or not the account exists. */
+  async forgotPassword(identifier: string): Promise<void> {
+    await this.#public('/v1/password/forgot', { identifier });
+  }
+
+  /** Sets a new password with the token of a reset link (single use, 15 minutes). Every session and token family of the user ends. */
+  async resetPassword(token: string, newPassword: string): Promise<void> {
+    await this.#public('/v1/password/reset', { token, newPassword });
+  }
+
+  /** Starts a TOTP enrolment: the secret, its `otpauth://` URI and a QR code as SVG. */
+  enrolTotp(): Promise<TotpEnrolment> {
+    return this.#call('POST', '/v1/me/totp');
+  }
+
+  /** Confirms the enrolment with a first code; resolves to the 10 recovery codes, shown once. */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.#call<{ recoveryCodes: string[] }>('POST', '/v1/me/totp/confirm', { code })).recoveryCodes;
+  }
+
+  async removeTotp(): Promise<void> {
+    await this.#call('DELETE', '/v1/me/totp');
+  }
+
+  /** New recovery codes; the old ones stop working. */
+  async newRecoveryCodes(): Promise<string[]> {
+    return (await this.#call<{ recoveryCodes: string[] }>('POST', '/v1/me/recovery-codes')).recoveryCodes;
+  }
+
+  /** WebAuthn creation options for a new passkey: pass `options` to `startRegistration`, then `addPasskey`. */
+  passkeyRegistrationOptions(): Promise<PasskeyCeremony> {
+    return this.#call('POST', '/v1/me/passkeys/options');
+  }
+
+  addPasskey(ceremony: string, response: unknown, name?: string): Promise<Passkey> {
+    return this.#call('POST', '/v1/me/passkeys', { ceremony, response, ...(name === undefined ? {} : { name }) });
+  }
+
+  async passkeys(): Promise<Passkey[]> {
+    return (await this.#call<{ passkeys: Passkey[] }>('GET', '/v1/me/passkeys')).passkeys;
+  }
+
+  async renamePasskey(id: string, name: string): Promise<void> {
+    await this.#call('PATCH', `/v1/me/passkeys/${encodeURIComponent(id)}`, { name });
+  }
+
+  async deletePasskey(id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/me/passkeys/${encodeURIComponent(id)}`);
+  }
+
+  /** WebAuthn request options for `signInWithPasskey` (a discoverable credential: no user name). */
+  passkeySignInOptions(): Promise<PasskeyCeremony> {
+    return this.#public('/v1/passkeys/options');
+  }
+
+  /** WebAuthn request options for a passkey as the second factor of `challenge`; the assertion goes to `completeMfa({ passkey })`. */
+  async mfaPasskeyOptions(challenge: string): Promise<unknown> {
+    return (await this.#public<{ options: unknown }>('/v1/mfa/passkey-options', { challenge })).options;
   }
 
   /**
@@ -498,6 +577,22 @@ export class TesseraClient {
     return this.#fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: this.transport === 'memory' ? 'omit' : 'include' });
   }
 
+  /** A call to Tessera with the credential; the parsed answer (undefined for 204), or the problem thrown. */
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    return this.#parsed(await this.fetch(`${this.#base}${path}`, init));
+  }
+
+  /** A call that needs no credential (links, passkey options). */
+  async #public<T>(path: string, body?: unknown): Promise<T> {
+    return this.#parsed(await this.#raw(`${this.#base}${path}`, { method: 'POST', body }));
+  }
+
+  async #parsed<T>(res: Response): Promise<T> {
+    if (!res.ok) throw await problemOf(res);
+    return (res.status === 204 || res.status === 202 ? undefined : await res.json()) as T;
+  }
+
   async #json<T>(res: Response): Promise<T> {
     if (!res.ok) throw await problemOf(res);
     return (await res.json()) as T;
@@ -545,6 +640,39 @@ export interface SessionInfo {
   current: boolean;
   /** The User-Agent parsed by the server: e.g. `{ browser: 'Chrome 131', os: 'macOS', type: 'desktop', label: 'Chrome 131 on macOS' }`. */
   device: { browser: string; os: string; type: string; label: string };
+}
+
+export interface EmailStatus {
+  email: string | null;
+  emailVerified: boolean;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface AccountSecurity extends EmailStatus {
+  totp: 'none' | 'pending' | 'enabled';
+  /** Unused recovery codes left. */
+  recoveryCodes: number;
+  passkeys: Passkey[];
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  uri: string;
+  qrSvg: string;
+}
+
+/** A WebAuthn ceremony: `options` for @simplewebauthn/browser, and the single-use id (5 minutes) to send back with its answer. */
+export interface PasskeyCeremony {
+  ceremony: string;
+  options: unknown;
 }
 
 interface TokenPair {

@@ -3,6 +3,6 @@
  * step, for browsers and Node 20. No runtime dependencies. docs/client.md.
  */
 export { TesseraClient, createClient } from './client.js';
-export type { AuthEvent, AuthState, ClientOptions, MfaPending, SessionInfo, SignInResult, Transport, User } from './client.js';
+export type { AccountSecurity, AuthEvent, AuthState, ClientOptions, EmailStatus, MfaPending, Passkey, PasskeyCeremony, SessionInfo, SignInResult, TotpEnrolment, Transport, User } from './client.js';
 export { TesseraError, type ProblemField } from './errors.js';
 export type { TabMessage } from './tabs.js';

@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthEvent, type ClientOptions, TesseraClient } from '../../src/client/index.js';
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type AuthEvent, type ClientOptions, type MfaPending, TesseraClient } from '../../src/client/index.js';
 import { PASSWORD, type TestApp, testApp } from '../support/app.js';
 
 /**
@@ -305,3 +306,76 @@ async function adminToken(): Promise<string> {
   admin = { access: res.json().access_token };
   return admin.access;
 }
+
+describe('the account lifecycle', () => {
+  /** The token in the fragment of the newest link mailed to `to`, once the mail worker has sent it. */
+  const mailedToken = async (to: string, subject: RegExp): Promise<string> => {
+    const link = await vi.waitFor(() => {
+      const found = t.mail.linkTo(to, subject);
+      if (found === null) throw new Error(`no mail to ${to} matching ${subject} yet`);
+      return found;
+    });
+    return new URLSearchParams(new URL(link).hash.slice(1)).get('token')!;
+  };
+  const totpFor = (secret: string) => new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+
+  it('verifies an address, enrols TOTP with recovery codes, steps up with one, and resets a forgotten password', async () => {
+    const c = client({ fetch: jarFetch().fetch });
+    await c.signUp('client-lifecycle', PASSWORD, { email: 'Lifecycle@Example.com' });
+    expect(await c.security()).toMatchObject({ email: 'Lifecycle@Example.com', emailVerified: false, totp: 'none', recoveryCodes: 0, passkeys: [] });
+    // The link's token needs no sign-in: any client (another browser) can follow it.
+    const stranger = client({ fetch: jarFetch().fetch });
+    expect(await stranger.verifyEmail(await mailedToken('Lifecycle@Example.com', /Confirm/))).toEqual({ email: 'Lifecycle@Example.com', emailVerified: true });
+    await expect(stranger.verifyEmail('not-a-token')).rejects.toMatchObject({ status: 400 });
+
+    const { secret, uri, qrSvg } = await c.enrolTotp();
+    expect(uri).toMatch(/^otpauth:\/\/totp\//);
+    expect(qrSvg).toMatch(/^<svg/);
+    // A mistyped code is refused, and signs nobody out.
+    await expect(c.confirmTotp('000000')).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
+    expect(c.state.status).toBe('signedIn');
+    const codes = await c.confirmTotp(totpFor(secret).generate({ timestamp: t.clock.now() }));
+    expect(codes).toHaveLength(10);
+    expect(await c.security()).toMatchObject({ totp: 'enabled', recoveryCodes: 10 });
+
+    // Changing factors now needs a sign-in with one: the refusal says so, and signs nobody out.
+    await expect(c.newRecoveryCodes()).rejects.toMatchObject({ status: 401, code: 'reauthentication_required' });
+    await expect(c.removeTotp()).rejects.toMatchObject({ status: 401, code: 'reauthentication_required' });
+    expect(c.state.status).toBe('signedIn');
+    const step = await c.signIn('client-lifecycle', PASSWORD);
+    expect(step).toMatchObject({ status: 'mfaRequired', methods: expect.arrayContaining(['totp']) });
+    expect(await c.completeMfa((step as MfaPending).challenge, { recoveryCode: codes[0]! })).toMatchObject({ status: 'signedIn' });
+    expect((await c.me()).auth).toMatchObject({ amr: expect.arrayContaining(['mfa']) });
+    const fresher = await c.newRecoveryCodes();
+    expect(fresher).toHaveLength(10);
+    expect(fresher.filter((code) => codes.includes(code))).toEqual([]);
+    // The old codes are void: a second sign-in cannot use one.
+    const again = (await client({ fetch: jarFetch().fetch }).signIn('client-lifecycle', PASSWORD)) as MfaPending;
+    await expect(stranger.completeMfa(again.challenge, { recoveryCode: codes[1]! })).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' });
+    await c.removeTotp();
+    expect(await c.security()).toMatchObject({ totp: 'none', recoveryCodes: 0 });
+
+    // A forgotten password: the same answer for a name nobody has; the link sets the new one and ends every credential.
+    await stranger.forgotPassword('nobody-has-this-name');
+    await stranger.forgotPassword('lifecycle@example.com');
+    await stranger.resetPassword(await mailedToken('Lifecycle@Example.com', /Reset/), 'a brand new passphrase 77');
+    expect((await c.fetch(`${base}/v1/me`)).status).toBe(401);
+    expect(c.state.status).toBe('signedOut');
+    expect(await c.signIn('client-lifecycle', 'a brand new passphrase 77')).toMatchObject({ status: 'signedIn' });
+  });
+
+  it('starts passkey ceremonies and manages the list (the authenticator itself is tested in Chromium)', async () => {
+    const c = client({ fetch: jarFetch().fetch });
+    await c.signUp('client-passkeys', PASSWORD);
+    const registration = await c.passkeyRegistrationOptions();
+    expect(registration.ceremony).toEqual(expect.any(String));
+    expect(registration.options).toMatchObject({ rp: { id: 'localhost' }, user: { name: 'client-passkeys' } });
+    await expect(c.addPasskey(registration.ceremony, { id: 'x', rawId: 'x', type: 'public-key', response: {} })).rejects.toMatchObject({ status: 400 });
+    expect(await c.passkeys()).toEqual([]);
+    await expect(c.renamePasskey('no-such-passkey', 'Laptop')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(c.deletePasskey('no-such-passkey')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    const anonymous = client({ fetch: jarFetch().fetch });
+    expect(await anonymous.passkeySignInOptions()).toMatchObject({ ceremony: expect.any(String), options: { rpId: 'localhost' } });
+    await expect(anonymous.mfaPasskeyOptions('not-a-challenge')).rejects.toMatchObject({ status: 401 });
+  });
+});
