@@ -50,18 +50,23 @@ async function loadUsers(cursor) {
   }
 }
 
-function userRow(user) {
-  const tr = document.createElement('tr');
-  const name = document.createElement('td');
+/** A cell linking to the user's page. */
+function userCell(id, username) {
+  const td = document.createElement('td');
   const link = document.createElement('a');
-  link.href = `#user/${user.id}`;
-  link.textContent = user.username;
+  link.href = `#user/${id}`;
+  link.textContent = username;
   link.addEventListener('click', (event) => {
     event.preventDefault();
-    void openUser(user.id);
+    void openUser(id);
   });
-  name.append(link);
-  tr.append(name, cell(user.role), cell(user.disabled ? 'Disabled' : 'Active'), cell(when(user.createdAt)));
+  td.append(link);
+  return td;
+}
+
+function userRow(user) {
+  const tr = document.createElement('tr');
+  tr.append(userCell(user.id, user.username), cell(user.role), cell(user.disabled ? 'Disabled' : 'Active'), cell(when(user.createdAt)));
   return tr;
 }
 
@@ -134,7 +139,8 @@ async function loadAudit(reset = false) {
     $('audit-more').disabled = next === null;
     $('audit-rows').append(...entries.map((e) => {
       const tr = document.createElement('tr');
-      tr.append(cell(String(e.seq)), cell(when(e.at)), cell(e.event), cell(e.userId ?? '—'), cell(e.ip ?? '—'), cell(e.reason ?? ''));
+      const user = e.userId === null ? cell('—') : e.username === null ? cell(e.userId) : userCell(e.userId, e.username);
+      tr.append(cell(String(e.seq)), cell(when(e.at)), cell(e.event), user, cell(e.ip ?? '—'), cell(e.reason ?? ''));
       return tr;
     }));
     const check = await call('GET', '/v1/admin/audit/verification');

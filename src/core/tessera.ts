@@ -509,9 +509,14 @@ export class Tessera {
     return this.#users.list(limit, after, filter);
   }
 
-  /** Audit entries after `seq`, oldest first (an administrator's view, issue 12). */
-  readAudit(after: number, limit: number): Promise<StoredAuditEntry[]> {
-    return this.#stores.audit.read(after, limit);
+  /**
+   * The administrator's view: at most `limit` audit entries before `before` (null: the newest), newest
+   * first. Appends are serialised and each takes the next sequence number, so the `limit` numbers
+   * below `before` hold them; a gap (none is made today) would only make a page shorter.
+   */
+  async auditPage(before: number | null, limit: number): Promise<StoredAuditEntry[]> {
+    const entries = before === null ? await this.#stores.audit.tail(limit) : await this.#stores.audit.read(Math.max(0, before - limit - 1), limit);
+    return entries.filter((entry) => before === null || entry.seq < before).reverse();
   }
 
   /** Re-reads the signing keys now (upkeep does every 30 s), to see a rotation made elsewhere. */

@@ -66,11 +66,25 @@ describe.each(suites)('admin console API on %s', (_name, open) => {
   });
 
   it('reads the audit log by cursor and reports the chain as verified', async () => {
-    const first = (await get('/v1/admin/audit?limit=3')).json();
-    expect(first.entries).toHaveLength(3);
-    expect(first.entries.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
-    const next = (await get(`/v1/admin/audit?limit=3&cursor=${first.nextCursor}`)).json();
-    expect(next.entries[0].seq).toBe(4);
+    type Entry = { seq: number; event: string; userId: string | null; username: string | null };
+    // Newest first, every page, down to the first entry; the pages neither overlap nor skip one.
+    const seen: Entry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { entries: Entry[]; nextCursor: string | null } = (await get(`/v1/admin/audit?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`)).json();
+      expect(page.entries.length).toBeLessThanOrEqual(3);
+      seen.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    const newest = (await t.tessera.auditTail(1))[0]!.seq;
+    expect(newest).toBeGreaterThan(6);
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: newest }, (_, i) => newest - i));
+    // Each entry names its user as they are called now.
+    const alice = (await t.tessera.findUserByName('alice'))!.id;
+    const registered = seen.find((e) => e.event === 'register' && e.userId === alice)!;
+    expect(registered.username).toBe('alice');
+    expect(seen.every((e) => e.userId === null || e.username !== null)).toBe(true);
+    expect((await get('/v1/admin/audit?cursor=1')).json()).toEqual({ entries: [], nextCursor: null });
     expect((await get('/v1/admin/audit?cursor=-1')).statusCode).toBe(400);
     expect((await get('/v1/admin/audit/verification')).json()).toMatchObject({ ok: true, brokenAt: null });
   });

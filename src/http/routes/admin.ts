@@ -32,12 +32,13 @@ async function userOrNotFound(tessera: Tessera, id: string): Promise<User> {
 
 const auditEntrySchema = {
   type: 'object',
-  required: ['seq', 'at', 'event', 'userId', 'ip', 'userAgent', 'reason', 'hash'],
+  required: ['seq', 'at', 'event', 'userId', 'username', 'ip', 'userAgent', 'reason', 'hash'],
   properties: {
     seq: { type: 'integer' },
     at: { type: 'string', format: 'date-time' },
     event: { type: 'string' },
     userId: { type: ['string', 'null'] },
+    username: { type: ['string', 'null'], description: 'the user’s name now, or null when no user has that id any more' },
     ip: { type: ['string', 'null'] },
     userAgent: { type: ['string', 'null'] },
     reason: { type: ['string', 'null'] },
@@ -160,7 +161,7 @@ export const adminRoutes =
           tags: ['admin'],
           operationId: 'readAudit',
           security: AUTHENTICATED,
-          summary: 'The audit log, oldest first, a page at a time (the cursor is the last sequence number read)',
+          summary: 'The audit log, newest first, a page at a time, each entry with its user’s name (the cursor is the last sequence number read)',
           querystring: {
             type: 'object',
             properties: {
@@ -173,10 +174,14 @@ export const adminRoutes =
       },
       async (request) => {
         const limit = Number(request.query.limit ?? DEFAULT_PAGE);
-        const entries = await tessera.readAudit(Number(request.query.cursor ?? 0), limit + 1);
-        const page = entries.slice(0, limit);
-        const last = page.at(-1);
-        return { entries: page.map(auditJson), nextCursor: entries.length > limit && last ? String(last.seq) : null };
+        const page = await tessera.auditPage(request.query.cursor === undefined ? null : Number(request.query.cursor), limit);
+        const ids = [...new Set(page.map((e) => e.userId).filter((id) => id !== null))];
+        const names = new Map((await Promise.all(ids.map((id) => tessera.findUser(id)))).filter((u) => u !== null).map((u) => [u.id, u.username]));
+        const oldest = page.at(-1);
+        return {
+          entries: page.map((e) => ({ ...auditJson(e), username: e.userId === null ? null : (names.get(e.userId) ?? null) })),
+          nextCursor: oldest && oldest.seq > 1 ? String(oldest.seq) : null,
+        };
       },
     );
 
