@@ -46,17 +46,25 @@ async function runWrk(target, { connections, threads, durationSec }, options) {
     ...(target.rotate ? ['--', target.rotate.file] : []),
   ];
   const env = { BENCH_METHOD: target.method ?? 'GET', ...(target.body === undefined ? {} : { BENCH_BODY: target.body }) };
-  const out = await runToEnd('wrk', args, { ...options, env });
+  const { result } = resultOf(await runToEnd('wrk', args, { ...options, env }), 'wrk');
+  return result;
+}
+
+/** The BENCH_RESULT line a generator prints, as figures (and the raw line, for what only one generator reports). */
+function resultOf(out, generator) {
   const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-  if (!line) throw new Error(`wrk printed no result: ${out.slice(-600)}`);
+  if (!line) throw new Error(`${generator} printed no result: ${out.slice(-600)}`);
   const r = JSON.parse(line.slice('BENCH_RESULT '.length));
   return {
-    requests: r.requests,
-    rps: r.requests / (r.durationUs / 1e6),
-    p50ms: r.p50Us / 1000,
-    p99ms: r.p99Us / 1000,
-    httpErrors: r.httpErrors,
-    socketErrors: r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
+    raw: r,
+    result: {
+      requests: r.requests,
+      rps: r.requests / (r.durationUs / 1e6),
+      p50ms: r.p50Us / 1000,
+      p99ms: r.p99Us / 1000,
+      httpErrors: r.httpErrors,
+      socketErrors: r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
+    },
   };
 }
 
@@ -68,18 +76,6 @@ async function runAutocannon(target, { connections, durationSec }, options) {
 
 async function runFixedRate(target, { connections, durationSec, rate }, options) {
   const config = JSON.stringify({ target, connections, durationSec, rate });
-  const out = await runToEnd(process.execPath, [FIXED_RATE, config], options);
-  const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-  if (!line) throw new Error(`the fixed-rate generator printed no result: ${out.slice(-600)}`);
-  const r = JSON.parse(line.slice('BENCH_RESULT '.length));
-  return {
-    requests: r.requests,
-    rps: r.requests / (r.durationUs / 1e6),
-    p50ms: r.p50Us / 1000,
-    p99ms: r.p99Us / 1000,
-    httpErrors: r.httpErrors,
-    socketErrors: r.connectErrors + r.readErrors + r.writeErrors + r.timeouts,
-    offered: r.offered,
-    late: r.late,
-  };
+  const { raw, result } = resultOf(await runToEnd(process.execPath, [FIXED_RATE, config], options), 'the fixed-rate generator');
+  return { ...result, offered: raw.offered, late: raw.late };
 }
