@@ -11,9 +11,15 @@ import { chromiumPresent, createAdmin, expectAccessible, launch, screenshot } fr
 /** The little of the DOM that the functions run in the page use (this project compiles without the DOM library). */
 interface PageElement {
   id: string;
+  tagName: string;
   textContent: string | null;
+  disabled?: boolean;
   getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+  getClientRects(): { length: number };
+  blur?(): void;
 }
+declare function getComputedStyle(element: PageElement): { outlineStyle: string; outlineWidth: string; visibility: string };
 declare const document: {
   activeElement: PageElement | null;
   querySelector(selector: string): PageElement | null;
@@ -235,6 +241,64 @@ describe.skipIf(!chromiumPresent)('the pages in Chromium', () => {
     await screenshot(page, 'admin-console-phone');
     await context.close();
     await userContext.close();
+  }, 60_000);
+
+  /**
+   * Tabs through a freshly loaded page from the top: the order in which its controls take the focus, each named
+   * by its place in the document, and those that showed no focus ring. Every visible control should
+   * be reached once, in document order.
+   */
+  async function tabThrough(page: Page): Promise<{ controls: number; reached: number[]; noRing: string[] }> {
+    const controls = await page.evaluate(() => {
+      const all = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])')].filter(
+        (el) => !el.disabled && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden' && el.getAttribute('tabindex') !== '-1',
+      );
+      all.forEach((el, i) => el.setAttribute('data-tab-check', String(i)));
+      return all.length;
+    });
+    const reached: number[] = [];
+    const noRing: string[] = [];
+    for (let i = 0; i < controls + 3; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el.tagName === 'BODY') return null;
+        const style = getComputedStyle(el);
+        return { index: Number(el.getAttribute('data-tab-check') ?? -1), name: `${el.tagName.toLowerCase()}#${el.id} ${el.textContent?.trim().slice(0, 30) ?? ''}`, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+      });
+      if (focused === null || reached.includes(focused.index)) break; // past the last control, or round again
+      reached.push(focused.index);
+      if (!focused.ring) noRing.push(focused.name);
+    }
+    return { controls, reached, noRing };
+  }
+
+  it('keyboard only: every control of the sign-in page, the account and the console takes the focus in order, with a visible ring', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page } = await open(context);
+    await page.waitForSelector('#signed-out:not([hidden])');
+    const pages: Array<[string, Awaited<ReturnType<typeof tabThrough>>]> = [['sign-in', await tabThrough(page)]];
+    await page.fill('#login-username', 'root');
+    await page.fill('#login-password', ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#signed-in:not([hidden])');
+    // From the top of a fresh load: after a blur, Chromium goes on from where the focus was.
+    await page.reload();
+    await page.waitForSelector('#sessions li');
+    pages.push(['signed in', await tabThrough(page)]);
+    const { page: account } = await open(context, '/account');
+    await account.waitForLoadState('networkidle');
+    pages.push(['account', await tabThrough(account)]);
+    const { page: admin } = await open(context, '/admin');
+    await admin.waitForSelector('#audit-rows tr');
+    await admin.waitForSelector('#user-rows a');
+    pages.push(['admin console', await tabThrough(admin)]);
+    for (const [name, { controls, reached, noRing }] of pages) {
+      expect(controls, name).toBeGreaterThan(3);
+      expect(reached, `${name}: the order the focus took`).toEqual(Array.from({ length: controls }, (_, i) => i));
+      expect(noRing, `${name}: focused with no visible ring`).toEqual([]);
+    }
+    await context.close();
   }, 60_000);
 
   it('the security page (issue 13) passes axe too', async () => {
