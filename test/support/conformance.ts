@@ -59,14 +59,17 @@ export class Conformance {
     this.checked++;
     const where = `${method} ${path} → ${res.statusCode}`;
     const template = this.#paths.find((p) => p.pattern.test(path))?.template;
-    const operation = template === undefined ? undefined : this.#doc.paths[template]?.[method.toLowerCase()];
+    // HEAD is GET without the content (RFC 9110 §9.3.2): Fastify answers it for every GET route.
+    const head = method === 'HEAD';
+    const operation = template === undefined ? undefined : this.#doc.paths[template]?.[head ? 'get' : method.toLowerCase()];
     // A CORS preflight that passes: 204, nothing else, the same for every path (CORS, not an operation).
     if (method === 'OPTIONS' && res.statusCode === 204) return res.body === '' ? null : `${where}: a preflight with a body`;
     // An unknown route, a method the route has not, a refused preflight: a 4xx problem, the same for every path.
     if (!operation) {
       if (res.statusCode < 400 || res.statusCode >= 500) return `${where}: not in the OpenAPI document`;
       const type = String(res.headers['content-type'] ?? '').split(';', 1)[0]?.trim();
-      return type === PROBLEM ? this.#body(where, PROBLEM, { $ref: '#/components/schemas/Problem' }, res) : `${where}: ${type} instead of ${PROBLEM}`;
+      if (type !== PROBLEM) return `${where}: ${type} instead of ${PROBLEM}`;
+      return head ? this.#empty(where, res) : this.#body(where, PROBLEM, { $ref: '#/components/schemas/Problem' }, res);
     }
     const status = String(res.statusCode);
     const documented = operation.responses[status] ?? operation.responses[`${status[0]}XX`];
@@ -75,7 +78,12 @@ export class Conformance {
     if (!documented.content) return res.body === '' ? null : `${where}: documented without a body, answered ${type}`;
     const media = documented.content[type];
     if (!media) return `${where}: media type ${type || '(none)'} not documented (${Object.keys(documented.content).join(', ')})`;
+    if (head) return this.#empty(where, res);
     return media.schema ? this.#body(where, type, media.schema as Record<string, unknown>, res) : null;
+  }
+
+  #empty(where: string, res: LightMyRequestResponse): string | null {
+    return res.body === '' ? null : `${where}: HEAD answered with content`;
   }
 
   #body(where: string, type: string, schema: Record<string, unknown>, res: LightMyRequestResponse): string | null {

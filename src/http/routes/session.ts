@@ -131,8 +131,9 @@ export const sessionRoutes =
     });
 
     app.delete('/v1/session', { schema: { tags: ['session'], operationId: 'logOut',
-          security: [{ session: [] }],
-          summary: 'Log out', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
+          // Idempotent (API.md): no session, or a dead one, gets 204 and a cleared cookie too.
+          security: [{ session: [] }, {}],
+          summary: 'Log out (idempotent: 204 with or without a live session)', response: { 204: { type: 'null' }, ...problems(403, 503) } } }, async (request, reply) => {
       const cookie = cookieOf(request, COOKIES.session);
       if (cookie) await logout(tessera, request, cookie);
       clearSessionCookie(reply);
