@@ -140,7 +140,9 @@ async function loadAudit(reset = false) {
     $('audit-rows').append(...entries.map((e) => {
       const tr = document.createElement('tr');
       const user = e.userId === null ? cell('—') : e.username === null ? cell(e.userId) : userCell(e.userId, e.username);
-      tr.append(cell(String(e.seq)), cell(when(e.at)), cell(e.event), user, cell(e.ip ?? '—'), cell(e.reason ?? ''));
+      // The reason names an acting administrator by id: shown by name, as the API resolves it.
+      const reason = e.actor?.username ? (e.reason ?? '').replace(`(by ${e.actor.id})`, `(by ${e.actor.username})`) : (e.reason ?? '');
+      tr.append(cell(String(e.seq)), cell(when(e.at)), cell(e.event), user, cell(e.ip ?? '—'), cell(reason));
       return tr;
     }));
     const check = await call('GET', '/v1/admin/audit/verification');

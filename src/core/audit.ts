@@ -33,6 +33,15 @@ export async function verifyAuditChain(log: AuditLog, pageSize = 1000): Promise<
   }
 }
 
+/** How an entry's reason names the administrator who acted: `… (by ID)`. */
+const BY = ' (by ';
+
+/** The administrator an entry's reason names, or null. */
+export function actorInReason(reason: string | null): string | null {
+  const at = reason?.lastIndexOf(BY) ?? -1;
+  return reason !== null && at >= 0 && reason.endsWith(')') ? reason.slice(at + BY.length, -1) : null;
+}
+
 /** Writes security events with the time and the client; never a password, secret or token. */
 export class Auditor {
   readonly #log: AuditLog;
@@ -57,7 +66,7 @@ export class Auditor {
       userId,
       ip: client?.ip ?? null,
       userAgent: client?.userAgent.slice(0, 512) ?? null,
-      reason: client?.actorId === undefined ? reason : `${reason ?? event} (by ${client.actorId})`,
+      reason: client?.actorId === undefined ? reason : `${reason ?? event}${BY}${client.actorId})`,
     };
   }
 

@@ -232,6 +232,8 @@ describe.skipIf(!chromiumPresent)('the pages in Chromium', () => {
     await page.waitForSelector('#chain.ok');
     expect(await page.textContent('#chain')).toBe('Chain verified');
     expect(await page.locator('#audit-rows tr').count()).toBeGreaterThan(5);
+    // Newest first, and the administrator who acted is named, not numbered.
+    expect(await page.textContent('#audit-rows tr:first-child')).toContain('(by root)');
     await page.locator('#audit').scrollIntoViewIfNeeded();
     await screenshot(page, 'admin-console');
     await page.emulateMedia({ colorScheme: 'dark' });

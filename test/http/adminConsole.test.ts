@@ -66,7 +66,7 @@ describe.each(suites)('admin console API on %s', (_name, open) => {
   });
 
   it('reads the audit log by cursor and reports the chain as verified', async () => {
-    type Entry = { seq: number; event: string; userId: string | null; username: string | null };
+    type Entry = { seq: number; event: string; userId: string | null; username: string | null; reason: string | null; actor: { id: string; username: string | null } | null };
     // Newest first, every page, down to the first entry; the pages neither overlap nor skip one.
     const seen: Entry[] = [];
     let cursor: string | null = null;
@@ -84,6 +84,12 @@ describe.each(suites)('admin console API on %s', (_name, open) => {
     const registered = seen.find((e) => e.event === 'register' && e.userId === alice)!;
     expect(registered.username).toBe('alice');
     expect(seen.every((e) => e.userId === null || e.username !== null)).toBe(true);
+    // An administrator's action names them: carol's disabling, by root.
+    const root = (await t.tessera.findUserByName('root'))!.id;
+    const disabled = seen.find((e) => e.event === 'user_disabled')!;
+    expect(disabled).toMatchObject({ username: 'carol', actor: { id: root, username: 'root' } });
+    expect(disabled.reason).toBe(`user_disabled (by ${root})`);
+    expect(seen.filter((e) => e.event === 'register').every((e) => e.actor === null)).toBe(true);
     expect((await get('/v1/admin/audit?cursor=1')).json()).toEqual({ entries: [], nextCursor: null });
     expect((await get('/v1/admin/audit?cursor=-1')).statusCode).toBe(400);
     expect((await get('/v1/admin/audit/verification')).json()).toMatchObject({ ok: true, brokenAt: null });

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { actorInReason } from '../../core/audit.js';
 import { AuthError } from '../../core/errors.js';
 import type { ClientInfo, Role, StoredAuditEntry, User } from '../../core/model.js';
 import { credentialJson, credentialSchema } from '../credentials.js';
@@ -32,13 +33,19 @@ async function userOrNotFound(tessera: Tessera, id: string): Promise<User> {
 
 const auditEntrySchema = {
   type: 'object',
-  required: ['seq', 'at', 'event', 'userId', 'username', 'ip', 'userAgent', 'reason', 'hash'],
+  required: ['seq', 'at', 'event', 'userId', 'username', 'actor', 'ip', 'userAgent', 'reason', 'hash'],
   properties: {
     seq: { type: 'integer' },
     at: { type: 'string', format: 'date-time' },
     event: { type: 'string' },
     userId: { type: ['string', 'null'] },
     username: { type: ['string', 'null'], description: 'the user’s name now, or null when no user has that id any more' },
+    actor: {
+      type: ['object', 'null'],
+      description: 'the administrator who acted, as the reason names them (`… (by ID)`), with their name now',
+      required: ['id', 'username'],
+      properties: { id: { type: 'string' }, username: { type: ['string', 'null'] } },
+    },
     ip: { type: ['string', 'null'] },
     userAgent: { type: ['string', 'null'] },
     reason: { type: ['string', 'null'] },
@@ -175,11 +182,15 @@ export const adminRoutes =
       async (request) => {
         const limit = Number(request.query.limit ?? DEFAULT_PAGE);
         const page = await tessera.auditPage(request.query.cursor === undefined ? null : Number(request.query.cursor), limit);
-        const ids = [...new Set(page.map((e) => e.userId).filter((id) => id !== null))];
+        const ids = [...new Set(page.flatMap((e) => [e.userId, actorInReason(e.reason)]).filter((id): id is string => id !== null && UUID.test(id)))];
         const names = new Map((await Promise.all(ids.map((id) => tessera.findUser(id)))).filter((u) => u !== null).map((u) => [u.id, u.username]));
+        const nameOf = (id: string | null): string | null => (id === null ? null : (names.get(id) ?? null));
         const oldest = page.at(-1);
         return {
-          entries: page.map((e) => ({ ...auditJson(e), username: e.userId === null ? null : (names.get(e.userId) ?? null) })),
+          entries: page.map((e) => {
+            const actor = actorInReason(e.reason);
+            return { ...auditJson(e), username: nameOf(e.userId), actor: actor === null ? null : { id: actor, username: nameOf(actor) } };
+          }),
           nextCursor: oldest && oldest.seq > 1 ? String(oldest.seq) : null,
         };
       },
