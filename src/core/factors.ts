@@ -100,9 +100,8 @@ export class Factors {
   }
 
   /** True when a password alone no longer signs the user in: a confirmed TOTP factor or a passkey. */
-  async required(userId: string): Promise<boolean> {
-    const status = await this.status(userId);
-    return status.totp === 'enabled' || status.passkeys.length > 0;
+  required(userId: string): Promise<boolean> {
+    return this.#store.hasSecondFactor(userId);
   }
 
   /**
@@ -367,7 +366,7 @@ export class Factors {
    * (so guessing codes meets the same back-off as guessing passwords), and is audited.
    */
   async #guarded<T>(user: User, client: ClientInfo, what: string, check: () => Promise<T | null | false>): Promise<T> {
-    const release = await this.#throttle.checkLogin(user.usernameKey, client.ip);
+    const turn = await this.#throttle.checkLogin(user.usernameKey, client.ip);
     try {
       const result = await check();
       if (result === null || result === false) {
@@ -375,10 +374,10 @@ export class Factors {
         await this.#outbox.commit(async (change) => change.audit('mfa_failure', user.id, client, what));
         throw wrongFactor();
       }
-      await this.#throttle.recordLoginSuccess(user.usernameKey);
+      await this.#throttle.recordLoginSuccess(user.usernameKey, turn);
       return result;
     } finally {
-      release();
+      turn.release();
     }
   }
 

@@ -111,6 +111,8 @@ export interface FactorStore {
   useRecoveryCode(userId: string, hash: string, now: number): Promise<boolean>;
   countRecoveryCodes(userId: string): Promise<number>;
   listPasskeys(userId: string): Promise<Passkey[]>;
+  /** True when the user has a confirmed TOTP factor or a passkey: one read, made at every password login. */
+  hasSecondFactor(userId: string): Promise<boolean>;
   getPasskey(id: string): Promise<Passkey | null>;
   addPasskey(passkey: Passkey): Promise<void>;
   /** Records a use: the new signature counter, when. */

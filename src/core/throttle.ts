@@ -33,12 +33,16 @@ export function accountBlockedUntil(state: LimitState | null): number {
   return state.lastAt + backoff;
 }
 
-/**
- * Login and registration throttling. Account failures are keyed by the normalised name, whether or
- * not the user exists, across client addresses and both login endpoints.
- */
 /** Attempts allowed to wait for one account on one instance; past that the instance sheds them (503). */
 export const MAX_WAITING_PER_ACCOUNT = 32;
+
+/** An attempt's turn on its account: checked, and holding the account's queue until `release`. */
+export interface LoginTurn {
+  /** Lets the next attempt on this account be checked: call it once this attempt's outcome is recorded. */
+  release(): void;
+  /** Whether the account had failures counted when this attempt was checked, which a success clears. */
+  readonly failuresCounted: boolean;
+}
 
 const overloaded = (): AuthError => new AuthError('unavailable', { detail: 'the server is overloaded', retryAfter: 1 });
 
@@ -65,17 +69,16 @@ export class Throttle {
 
   /**
    * Waits for the attempts on this account that came first to record their outcome, then throws
-   * `rate_limited` when the account or the address may not try now. Otherwise returns the release
-   * that the caller must call once this attempt's outcome is recorded. Parallel attempts are thus
+   * `rate_limited` when the account or the address may not try now. Otherwise returns the turn, whose
+   * release the caller must call once this attempt's outcome is recorded. Parallel attempts are thus
    * serialised rather than refused: correct logins from several tabs all succeed, while parallel
    * guesses cannot outrun the back-off, since each is checked after the previous one's failure
    * counts (NIST SP 800-63B-4 §3.2.2).
    */
-  async checkLogin(accountKey: string, ip: string): Promise<() => void> {
+  async checkLogin(accountKey: string, ip: string): Promise<LoginTurn> {
     const release = await this.#enqueue(accountKey);
     try {
-      await this.#check(accountKey, ip);
-      return release;
+      return { release, failuresCounted: await this.#check(accountKey, ip) };
     } catch (error) {
       release();
       throw error;
@@ -98,7 +101,8 @@ export class Throttle {
     };
   }
 
-  async #check(accountKey: string, ip: string): Promise<void> {
+  /** Throws when the account or the address is blocked; otherwise whether the account has failures counted. */
+  async #check(accountKey: string, ip: string): Promise<boolean> {
     const now = this.#clock.now();
     const blockedUntil = this.#blocked.get(accountKey, now);
     if (blockedUntil !== undefined) throw rateLimited(blockedUntil, now);
@@ -114,6 +118,7 @@ export class Throttle {
     if (address && address.count >= THROTTLE.ipLoginFailures) {
       throw rateLimited(address.windowStart + THROTTLE.ipLoginWindowMs, now);
     }
+    return account !== null;
   }
 
   async recordLoginFailure(accountKey: string, ip: string): Promise<void> {
@@ -124,8 +129,12 @@ export class Throttle {
     ]);
   }
 
-  recordLoginSuccess(accountKey: string): Promise<void> {
-    return this.#limiter.reset(`login:account:${accountKey}`);
+  /**
+   * Clears the account's failures after a success, with no store write when its check saw none: a
+   * failure counted since by another instance then stands, which only errs on the strict side.
+   */
+  async recordLoginSuccess(accountKey: string, turn: LoginTurn): Promise<void> {
+    if (turn.failuresCounted) await this.#limiter.reset(`login:account:${accountKey}`);
   }
 
   /** Counts a registration attempt from `ip`; throws `rate_limited` past the hourly allowance. */

@@ -161,7 +161,7 @@ export class Users {
    */
   async #checkPassword(key: string, password: string, client: ClientInfo, purpose: string, alternative?: string): Promise<{ user: User; matched: 'current' | 'alternative' }> {
     this.#shedIfSaturated();
-    const release = await this.#throttle
+    const turn = await this.#throttle
       .checkLogin(key, client.ip)
       .catch((error: unknown) => this.#auditThrottled(error, 'login_throttled', `login:${key}`, client, `${purpose}: account ${key.slice(0, 64)}`));
     try {
@@ -173,11 +173,11 @@ export class Users {
         await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
         throw new AuthError('invalid_credentials');
       }
-      await this.#throttle.recordLoginSuccess(key);
+      await this.#throttle.recordLoginSuccess(key, turn);
       return { user, matched };
     } finally {
       // Only once the failure is counted may the next attempt on this account be checked.
-      release();
+      turn.release();
     }
   }
 

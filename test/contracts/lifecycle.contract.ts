@@ -100,8 +100,11 @@ export function lifecycleContract(name: string, open: () => Promise<{ stores: Li
     it('keeps a TOTP factor; a time step is accepted once, and never an earlier one', async () => {
       await s.factors.saveTotp({ userId: 'u1', secret: 'enc:k1:x', createdAt: T0, confirmedAt: null, lastStep: 0 });
       expect(await s.factors.getTotp('u1')).toEqual({ userId: 'u1', secret: 'enc:k1:x', createdAt: T0, confirmedAt: null, lastStep: 0 });
+      expect(await s.factors.hasSecondFactor('u1')).toBe(false);
       await s.factors.confirmTotp('u1', T0 + 1);
       expect((await s.factors.getTotp('u1'))?.confirmedAt).toBe(T0 + 1);
+      expect(await s.factors.hasSecondFactor('u1')).toBe(true);
+      expect(await s.factors.hasSecondFactor('u2')).toBe(false);
       const racing = await Promise.all([s.factors.useTotpStep('u1', 100), s.factors.useTotpStep('u1', 100)]);
       expect(racing.filter(Boolean)).toHaveLength(1);
       expect(await s.factors.useTotpStep('u1', 99)).toBe(false);
@@ -131,6 +134,7 @@ export function lifecycleContract(name: string, open: () => Promise<{ stores: Li
       await s.factors.addPasskey(passkey({ id: 'cred-3', userId: 'u2' }));
       expect(await s.factors.getPasskey('cred-1')).toEqual(key);
       expect((await s.factors.listPasskeys('u1')).map((k) => k.id)).toEqual(['cred-1', 'cred-2']);
+      expect(await s.factors.hasSecondFactor('u1')).toBe(true);
       await s.factors.usePasskey('cred-1', 5, T0 + 10);
       expect(await s.factors.getPasskey('cred-1')).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
       expect(await s.factors.renamePasskey('cred-1', 'u2', 'Stolen')).toBe(false);
@@ -144,6 +148,7 @@ export function lifecycleContract(name: string, open: () => Promise<{ stores: Li
       expect(await s.factors.listPasskeys('u1')).toEqual([]);
       expect(await s.factors.getTotp('u1')).toBeNull();
       expect(await s.factors.countRecoveryCodes('u1')).toBe(0);
+      expect(await s.factors.hasSecondFactor('u1')).toBe(false);
       expect(await s.factors.listPasskeys('u2')).toHaveLength(1);
     });
 

@@ -42,6 +42,22 @@ describe('login under load and abuse', () => {
     expect(peeks).toBeGreaterThan(afterFirst);
   });
 
+  it('clears the failures with a success, and writes nothing to the limiter when there were none', async () => {
+    c = await testCore();
+    await c.tessera.register('alice', PASSWORD, CLIENT);
+    let resets = 0;
+    const reset = c.stores.limiter.reset.bind(c.stores.limiter);
+    c.stores.limiter.reset = (key) => (resets++, reset(key));
+    expect(await codeOf(c.tessera.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+    expect(resets).toBe(0);
+    for (let i = 0; i < 4; i++) await codeOf(c.tessera.logInWithSession('alice', `wrong password ${i}`, false, undefined, CLIENT));
+    expect(await codeOf(c.tessera.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+    expect(resets).toBe(1);
+    // Cleared: four more failures leave no back-off, as for a fresh account (eight would).
+    for (let i = 0; i < 4; i++) await codeOf(c.tessera.logInWithSession('alice', `wrong password ${i}`, false, undefined, CLIENT));
+    expect(await codeOf(c.tessera.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+  });
+
   it('refuses at once, with no store work, when no hash could start', async () => {
     const real = new Argon2Hasher({ concurrency: 4, queue: 64 });
     let full = false;

@@ -149,6 +149,10 @@ export class MemoryFactors implements FactorStore {
     return [...this.passkeys.rows.values()].filter((p) => p.userId === userId).sort((a, b) => a.createdAt - b.createdAt).map((p) => ({ ...p, transports: [...p.transports] }));
   }
 
+  async hasSecondFactor(userId: string): Promise<boolean> {
+    return this.totp.rows.get(userId)?.confirmedAt != null || [...this.passkeys.rows.values()].some((p) => p.userId === userId);
+  }
+
   async getPasskey(id: string): Promise<Passkey | null> {
     return this.passkeys.get(id);
   }

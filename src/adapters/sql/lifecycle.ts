@@ -166,6 +166,16 @@ export class SqlFactors implements FactorStore {
     return rows.map(passkeyFromRow);
   }
 
+  async hasSecondFactor(userId: string): Promise<boolean> {
+    const row = await this.#ctx.db
+      .selectNoFrom((eb) => [
+        eb.exists(eb.selectFrom('totp_factors').select('user_id').where('user_id', '=', userId).where('confirmed_at', 'is not', null)).as('totp'),
+        eb.exists(eb.selectFrom('passkeys').select('id').where('user_id', '=', userId)).as('passkey'),
+      ])
+      .executeTakeFirstOrThrow();
+    return Boolean(row.totp) || Boolean(row.passkey);
+  }
+
   async getPasskey(id: string): Promise<Passkey | null> {
     const row = await this.#ctx.db.selectFrom('passkeys').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? passkeyFromRow(row) : null;
