@@ -37,6 +37,8 @@ export interface Config {
   feedSecret: string | null;
   /** Cache verified access tokens by their exact string (off only to measure a cold verification). */
   tokenCache: boolean;
+  /** Argon2id's memory (KiB) and passes; one lane. Hashes made with other settings are upgraded at login. */
+  argon2: Readonly<Argon2Params>;
   /** Argon2id hashes allowed to run at once, and how many more may wait before 503. */
   hashConcurrency: number;
   hashQueue: number;
@@ -55,6 +57,21 @@ export interface Config {
 }
 
 export { ConfigError };
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: 1;
+}
+
+/**
+ * OWASP Password Storage Cheat Sheet: the least memory (KiB) for Argon2id at t = 1, 2, 3, 4 and 5 or
+ * more passes, one lane; equally strong settings, the default among them.
+ */
+const OWASP_ARGON2_MEMORY = [47_104, 19_456, 12_288, 9_216, 7_168] as const;
+
+/** OWASP's first choice: m=19456 KiB, t=2. */
+export const DEFAULT_ARGON2: Readonly<Argon2Params> = Object.freeze({ memoryCost: 19_456, timeCost: 2, parallelism: 1 });
 
 type Env = Record<string, string | undefined>;
 
@@ -141,6 +158,16 @@ function smtpUrl(raw: string): string {
   return raw;
 }
 
+function argon2(raw: string): Argon2Params {
+  const match = /^m=(\d{1,7}),\s*t=(\d{1,3})$/.exec(raw);
+  const memoryCost = Number(match?.[1]);
+  const timeCost = Number(match?.[2]);
+  if (!match || memoryCost < 8 || memoryCost > 1_048_576 || timeCost < 1 || timeCost > 100) {
+    throw new Error('expected m=KIB,t=PASSES with m from 8 to 1048576 and t from 1 to 100, such as m=19456,t=2');
+  }
+  return { memoryCost, timeCost, parallelism: 1 };
+}
+
 /**
  * The issuer's origin; for a loopback issuer, its localhost/127.0.0.1 twin too, so that the sign-in
  * page works in development whichever name the browser was given.
@@ -187,6 +214,11 @@ export function parseConfig(env: Env): Readonly<Config> {
   const sessionAbsoluteTtl = lifetime('TESSERA_SESSION_ABSOLUTE_TTL', 43_200, 300);
   const sessionRememberIdleTtl = lifetime('TESSERA_SESSION_REMEMBER_IDLE_TTL', 604_800, 300);
   const sessionRememberTtl = lifetime('TESSERA_SESSION_REMEMBER_TTL', 2_592_000, 300);
+  const argon2Params = read(env, 'TESSERA_ARGON2', DEFAULT_ARGON2, argon2);
+  const owaspMemory = OWASP_ARGON2_MEMORY[Math.min(argon2Params.timeCost, OWASP_ARGON2_MEMORY.length) - 1] ?? 0;
+  if (argon2Params.memoryCost < owaspMemory) {
+    warnings.push(`TESSERA_ARGON2=m=${argon2Params.memoryCost},t=${argon2Params.timeCost} is below OWASP's minimum (m=${owaspMemory} at t=${argon2Params.timeCost}): fine for tests and benchmarks, not for production`);
+  }
 
   const issuerHost = new URL(issuer).hostname;
   const webauthnRpId = read(env, 'TESSERA_WEBAUTHN_RP_ID', issuerHost, (raw) => {
@@ -233,6 +265,7 @@ export function parseConfig(env: Env): Readonly<Config> {
       return raw;
     }),
     tokenCache: read(env, 'TESSERA_TOKEN_CACHE', true, boolean),
+    argon2: Object.freeze({ ...argon2Params }),
     // One hash per core at most (and at most libuv's 4 pool threads): more only time-slices, and takes the event loop's share of the CPU.
     hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', Math.min(4, availableParallelism()), integer(1, 256)),
     hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),

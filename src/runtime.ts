@@ -93,7 +93,7 @@ export function mailTransport(config: Config, onWritten?: (path: string, mail: O
 export async function openTessera(config: Config, options: RuntimeOptions = {}): Promise<Tessera> {
   const clock = options.clock ?? systemClock;
   const stores = options.stores ?? (await openStores(config, clock));
-  const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue });
+  const hasher = options.hasher ?? new Argon2Hasher({ concurrency: config.hashConcurrency, queue: config.hashQueue, params: config.argon2 });
   try {
     const mail = options.mail ?? mailTransport(config, options.onMailWritten);
     return await Tessera.create(stores, hasher, clock, { ...coreOptions(config, loadBlocklist(), mail), ...options.core });

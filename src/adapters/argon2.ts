@@ -1,12 +1,10 @@
 import { hash, verify } from '@node-rs/argon2';
+import { type Argon2Params, DEFAULT_ARGON2 } from '../config.js';
 import { Gate } from '../core/gate.js';
 import type { PasswordHasher } from '../core/ports.js';
 
 /** `Algorithm.Argon2id`: a const enum, which only tsc inlines (esbuild, under vitest, would not). */
 const ARGON2ID = 2;
-
-/** OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1. */
-export const ARGON2_PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
@@ -16,11 +14,12 @@ const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z
  */
 export class Argon2Hasher implements PasswordHasher {
   readonly #gate: Gate;
-  readonly #params: { memoryCost: number; timeCost: number; parallelism: number };
+  readonly #params: Readonly<Argon2Params>;
 
-  constructor(options: { concurrency: number; queue: number; params?: typeof ARGON2_PARAMS }) {
+  /** `params`: the OWASP default (m=19456 KiB, t=2, p=1) unless configured (`TESSERA_ARGON2`). */
+  constructor(options: { concurrency: number; queue: number; params?: Readonly<Argon2Params> }) {
     this.#gate = new Gate(options.concurrency, options.queue);
-    this.#params = options.params ?? ARGON2_PARAMS;
+    this.#params = options.params ?? DEFAULT_ARGON2;
   }
 
   hash(password: string): Promise<string> {

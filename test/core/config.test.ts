@@ -24,6 +24,8 @@ describe('parseConfig', () => {
       maxSessionsPerUser: 50,
       revocationMaxStaleness: 10,
       hashConcurrency: Math.min(4, availableParallelism()),
+      argon2: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+      warnings: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -52,6 +54,13 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it("takes Argon2id's settings, and warns below OWASP's minimum for the passes given", () => {
+    expect(parseConfig({ TESSERA_ARGON2: 'm=7168, t=5' })).toMatchObject({ argon2: { memoryCost: 7168, timeCost: 5, parallelism: 1 }, warnings: [] });
+    expect(parseConfig({ TESSERA_ARGON2: 'm=47104,t=1' }).warnings).toEqual([]);
+    expect(parseConfig({ TESSERA_ARGON2: 'm=19455,t=2' }).warnings).toEqual([expect.stringMatching(/^TESSERA_ARGON2=m=19455,t=2 is below OWASP's minimum \(m=19456 at t=2\)/)]);
+    expect(parseConfig({ TESSERA_ARGON2: 'm=1024,t=38' }).warnings).toEqual([expect.stringMatching(/below OWASP's minimum \(m=7168 at t=38\)/)]);
+  });
+
   it.each([
     ['TESSERA_PORT', 'eighty'],
     ['TESSERA_PORT', '70000'],
@@ -69,6 +78,10 @@ describe('parseConfig', () => {
     ['TESSERA_SMTP_URL', 'http://mail.example'],
     ['TESSERA_WEBAUTHN_RP_ID', 'example.org'],
     ['TESSERA_ADMIN_REQUIRE_MFA', 'perhaps'],
+    ['TESSERA_ARGON2', '19456'],
+    ['TESSERA_ARGON2', 'm=4,t=2'],
+    ['TESSERA_ARGON2', 'm=19456,t=0'],
+    ['TESSERA_ARGON2', 'm=19456,t=2,p=4'],
   ])('refuses %s=%s with a message that names the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

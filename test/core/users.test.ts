@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Argon2Hasher } from '../../src/adapters/argon2.js';
 import { AuthError } from '../../src/core/errors.js';
 import type { PasswordHasher } from '../../src/core/ports.js';
-import { CLIENT, codeOf, issueTokens, openSession, PASSWORD, testCore, type TestCore } from '../support/core.js';
+import { CLIENT, codeOf, issueTokens, openSession, PASSWORD, peerOf, testCore, type TestCore } from '../support/core.js';
 
 let c: TestCore;
 afterEach(() => c.tessera.close());
@@ -56,6 +56,22 @@ describe('login under load and abuse', () => {
     // Cleared: four more failures leave no back-off, as for a fresh account (eight would).
     for (let i = 0; i < 4; i++) await codeOf(c.tessera.logInWithSession('alice', `wrong password ${i}`, false, undefined, CLIENT));
     expect(await codeOf(c.tessera.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+  });
+
+  it('upgrades a hash made with other Argon2id settings at the next login (TESSERA_ARGON2)', async () => {
+    c = await testCore({ TESSERA_ARGON2: 'm=1024,t=1' });
+    await c.tessera.register('alice', PASSWORD, CLIENT);
+    const stored = async () => (await c.stores.users.findUserByKey('alice'))?.passwordHash;
+    expect(await stored()).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    const peer = await peerOf(c, { TESSERA_ARGON2: 'm=2048,t=2' });
+    try {
+      expect(await codeOf(peer.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+      expect(await stored()).toMatch(/^\$argon2id\$v=19\$m=2048,t=2,p=1\$/);
+      // The string carries its own settings, so an instance still on the old ones signs the user in too.
+      expect(await codeOf(c.tessera.logInWithSession('alice', PASSWORD, false, undefined, CLIENT))).toBe('ok');
+    } finally {
+      await peer.close();
+    }
   });
 
   it('refuses at once, with no store work, when no hash could start', async () => {

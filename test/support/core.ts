@@ -40,7 +40,7 @@ export async function testCore(env: Record<string, string> = {}, hasher?: Passwo
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
   const mail = new MemoryMailTransport();
   const options = coreOptions(config, buildBlocklist(['password1234567', 'qwertyuiopasdfg']), mail);
-  const tessera = await Tessera.create(stores, hasher ?? new Argon2Hasher({ concurrency: 4, queue: 64 }), clock, { ...options, heartbeats: 'manual' });
+  const tessera = await Tessera.create(stores, hasher ?? new Argon2Hasher({ concurrency: 4, queue: 64, params: config.argon2 }), clock, { ...options, heartbeats: 'manual' });
   await tessera.start({ upkeep: false });
   return {
     tessera,
@@ -66,7 +66,7 @@ export const openSession = (c: TestCore, user: Pick<User, 'username'>, remember 
 export async function peerOf(c: TestCore, env: Record<string, string> = {}): Promise<Tessera> {
   const config = parseConfig({ TESSERA_ISSUER: 'http://localhost:8080', ...env });
   const options = coreOptions(config, buildBlocklist([]), c.mail);
-  const peer = await Tessera.create(createMemoryStores({ clock: c.clock, db: c.stores.db }), new Argon2Hasher({ concurrency: 2, queue: 64 }), c.clock, { ...options, pollMs: 20 });
+  const peer = await Tessera.create(createMemoryStores({ clock: c.clock, db: c.stores.db }), new Argon2Hasher({ concurrency: 2, queue: 64, params: config.argon2 }), c.clock, { ...options, pollMs: 20 });
   await peer.start({ upkeep: false });
   return peer;
 }
