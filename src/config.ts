@@ -158,14 +158,14 @@ function smtpUrl(raw: string): string {
   return raw;
 }
 
-function argon2(raw: string): Argon2Params {
+function argon2(raw: string): Readonly<Argon2Params> {
   const match = /^m=(\d{1,7}),\s*t=(\d{1,3})$/.exec(raw);
   const memoryCost = Number(match?.[1]);
   const timeCost = Number(match?.[2]);
   if (!match || memoryCost < 8 || memoryCost > 1_048_576 || timeCost < 1 || timeCost > 100) {
     throw new Error('expected m=KIB,t=PASSES with m from 8 to 1048576 and t from 1 to 100, such as m=19456,t=2');
   }
-  return { memoryCost, timeCost, parallelism: 1 };
+  return Object.freeze({ memoryCost, timeCost, parallelism: 1 });
 }
 
 /**
@@ -265,7 +265,7 @@ export function parseConfig(env: Env): Readonly<Config> {
       return raw;
     }),
     tokenCache: read(env, 'TESSERA_TOKEN_CACHE', true, boolean),
-    argon2: Object.freeze({ ...argon2Params }),
+    argon2: argon2Params,
     // One hash per core at most (and at most libuv's 4 pool threads): more only time-slices, and takes the event loop's share of the CPU.
     hashConcurrency: read(env, 'TESSERA_HASH_CONCURRENCY', Math.min(4, availableParallelism()), integer(1, 256)),
     hashQueue: read(env, 'TESSERA_HASH_QUEUE', 64, integer(0, 100_000)),

@@ -374,7 +374,7 @@ export class Factors {
         await this.#outbox.commit(async (change) => change.audit('mfa_failure', user.id, client, what));
         throw wrongFactor();
       }
-      await this.#throttle.recordLoginSuccess(user.usernameKey, turn);
+      await this.#throttle.recordLoginSuccess(turn);
       return result;
     } finally {
       turn.release();

@@ -38,6 +38,7 @@ export const MAX_WAITING_PER_ACCOUNT = 32;
 
 /** An attempt's turn on its account: checked, and holding the account's queue until `release`. */
 export interface LoginTurn {
+  readonly accountKey: string;
   /** Lets the next attempt on this account be checked: call it once this attempt's outcome is recorded. */
   release(): void;
   /** Whether the account had failures counted when this attempt was checked, which a success clears. */
@@ -78,7 +79,7 @@ export class Throttle {
   async checkLogin(accountKey: string, ip: string): Promise<LoginTurn> {
     const release = await this.#enqueue(accountKey);
     try {
-      return { release, failuresCounted: await this.#check(accountKey, ip) };
+      return { accountKey, release, failuresCounted: await this.#check(accountKey, ip) };
     } catch (error) {
       release();
       throw error;
@@ -133,8 +134,8 @@ export class Throttle {
    * Clears the account's failures after a success, with no store write when its check saw none: a
    * failure counted since by another instance then stands, which only errs on the strict side.
    */
-  async recordLoginSuccess(accountKey: string, turn: LoginTurn): Promise<void> {
-    if (turn.failuresCounted) await this.#limiter.reset(`login:account:${accountKey}`);
+  async recordLoginSuccess(turn: LoginTurn): Promise<void> {
+    if (turn.failuresCounted) await this.#limiter.reset(`login:account:${turn.accountKey}`);
   }
 
   /** Counts a registration attempt from `ip`; throws `rate_limited` past the hourly allowance. */

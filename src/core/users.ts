@@ -173,7 +173,7 @@ export class Users {
         await this.#audit.record('login_failure', user?.id ?? null, client, purpose);
         throw new AuthError('invalid_credentials');
       }
-      await this.#throttle.recordLoginSuccess(key, turn);
+      await this.#throttle.recordLoginSuccess(turn);
       return { user, matched };
     } finally {
       // Only once the failure is counted may the next attempt on this account be checked.
